@@ -1,0 +1,62 @@
+"""Every way to run this project: `nox -l` lists the sessions.
+
+    nox -s tests            the whole test suite (offline, a few minutes on 2 cores)
+    nox -s lint             ruff check and format check
+    nox -s stage01 ... stage07   a stage's tests, demo and benchmark
+    nox -s stage07 -- --epochs 5 --dataset fashion-mnist   arguments after -- go to the program
+
+A session writes its tables and figures under docs/results/<stage>/ (see docs/).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint"]
+
+PYTHON = None  # the interpreter nox runs on (3.10 or newer)
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def groups(*names):
+    """The requirements of the named dependency groups in pyproject.toml."""
+    return [req for name in names for req in nox.project.dependency_groups(PYPROJECT, name)]
+
+
+def install(session, *group_names):
+    """The project (editable) plus the named dependency groups."""
+    session.install("-e", ".", *groups(*group_names))
+
+
+@nox.session(python=PYTHON)
+def tests(session):
+    """The whole test suite (what CI runs)."""
+    install(session, "tests")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session):
+    """ruff check and ruff format --check."""
+    session.install(*groups("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+def stage_session(name, package, programs):
+    """A session that runs a stage's tests, then each program (the last one gets the -- args)."""
+
+    def run(session):
+        install(session, "tests")
+        session.run("pytest", "-q", package)
+        for i, module in enumerate(programs):
+            extra = session.posargs if i == len(programs) - 1 else []
+            session.run("python", "-m", f"{package}.{module}", *extra)
+
+    run.__doc__ = f"{package}: its tests, then {', '.join(programs)}."
+    nox.session(name=name, python=PYTHON)(run)
+
+
+stage_session("stage01", "stage01_fc", ["benchmark", "train"])

@@ -1,0 +1,115 @@
+"""A small benchmark harness: median wall time, speedup tables, JSON for the docs.
+
+    bench = Benchmark("stage01: affine layer, loop vs batched")
+    bench.add("forward N=64", "loop", lambda: ..., repeats=3)
+    bench.add("forward N=64", "batched", lambda: ...)
+    print(bench.table(baseline="loop"))
+    bench.save(Path("docs/results/stage01"), "affine")   # affine.md and affine.json
+
+Timings are medians of `repeats` runs after `warmup` runs, with time.perf_counter.
+Shared machines are noisy, so compare implementations measured in the same run,
+as ratios; never assert on a time in a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median seconds of `repeats` calls of fn(), after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def machine_info() -> dict[str, str]:
+    """What produced a number: CPU, core count, Python and numpy versions, date."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matmul throughput on an n x n product, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    return 2 * n**3 / median_time(lambda: a @ b, repeats) / 1e9
+
+
+@dataclass
+class Row:
+    case: str
+    impl: str
+    seconds: float  # median per call, after scaling
+    repeats: int
+    note: str = ""
+
+
+@dataclass
+class Benchmark:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # other figures to save with the table
+
+    def add(self, case: str, impl: str, fn: Callable[[], object], repeats: int = 5, scale: float = 1.0, note=""):
+        """Time fn and record it; `scale` multiplies the time (e.g. a small batch scaled up linearly)."""
+        seconds = median_time(fn, repeats) * scale
+        self.rows.append(Row(case, impl, seconds, repeats, note))
+        return seconds
+
+    def impls(self) -> list[str]:
+        return list(dict.fromkeys(r.impl for r in self.rows))
+
+    def seconds(self, case: str, impl: str) -> float:
+        return next(r.seconds for r in self.rows if r.case == case and r.impl == impl)
+
+    def table(self, baseline: str | None = None) -> str:
+        """A markdown table, one row per case, ms per implementation, and speedups over `baseline`."""
+        impls = self.impls()
+        baseline = baseline or impls[0]
+        others = [i for i in impls if i != baseline]
+        header = ["case"] + [f"{i} (ms)" for i in impls] + [f"speedup {i}" for i in others]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for case in dict.fromkeys(r.case for r in self.rows):
+            ms = {r.impl: r.seconds * 1e3 for r in self.rows if r.case == case}
+            cells = [case] + [f"{ms[i]:.3g}" if i in ms else "" for i in impls]
+            cells += [f"{ms[baseline] / ms[i]:.1f}x" if i in ms and baseline in ms else "" for i in others]
+            lines.append("| " + " | ".join(cells) + " |")
+        notes = sorted({r.note for r in self.rows if r.note})
+        return "\n".join(lines + ([""] + [f"Note: {n}" for n in notes] if notes else []))
+
+    def save(self, folder: Path, name: str, baseline: str | None = None) -> None:
+        """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        info = machine_info()
+        machine = ", ".join(f"{k} {v}" for k, v in info.items())
+        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine}.\n")
+        payload = {"title": self.title, "machine": info, "rows": [asdict(r) for r in self.rows], **self.extra}
+        (folder / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")

@@ -1,0 +1,55 @@
+"""Why batch? A per-sample Python loop against one batched matrix multiply.
+
+    python -m stage01_fc.benchmark [--out docs/results/stage01]
+
+Times the affine layer (784 -> 128, float32) forward and backward for several
+batch sizes, looping over samples one at a time versus one call on the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import Benchmark
+from stage01_fc.functional import affine_backward, affine_forward
+
+
+def loop_forward(x, w, b):
+    return np.stack([affine_forward(xi[None], w, b)[0][0] for xi in x])
+
+
+def loop_backward(dout, x, w):
+    dx, dw, db = np.empty_like(x), np.zeros_like(w), np.zeros(w.shape[1], w.dtype)
+    for n in range(len(x)):
+        dxn, dwn, dbn = affine_backward(dout[n : n + 1], (x[n : n + 1], w))
+        dx[n], dw, db = dxn[0], dw + dwn, db + dbn
+    return dx, dw, db
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage01"))
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    d, m = 784, 128
+    w = rng.standard_normal((d, m), dtype=np.float32)
+    b = np.zeros(m, np.float32)
+    bench = Benchmark("stage01: affine 784->128 (float32), per-sample loop vs batched")
+    for n in (1, 16, 64, 256):
+        x = rng.standard_normal((n, d), dtype=np.float32)
+        dout = rng.standard_normal((n, m), dtype=np.float32)
+        cache = (x, w)
+        bench.add(f"forward N={n}", "loop", lambda: loop_forward(x, w, b))
+        bench.add(f"forward N={n}", "batched", lambda: affine_forward(x, w, b))
+        bench.add(f"backward N={n}", "loop", lambda: loop_backward(dout, x, w))
+        bench.add(f"backward N={n}", "batched", lambda: affine_backward(dout, cache))
+    print(f"\n{bench.title}\n\n{bench.table('loop')}\n")
+    bench.save(args.out, "affine", "loop")
+    print(f"saved {args.out}/affine.md and .json")
+
+
+if __name__ == "__main__":
+    main()
