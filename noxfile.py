@@ -60,3 +60,7 @@ def stage_session(name, package, programs):
 
 
 stage_session("stage01", "stage01_fc", ["benchmark", "train"])
+stage_session("stage02", "stage02_naive_conv", ["benchmark"])
+stage_session("stage03", "stage03_pooling", ["benchmark"])
+stage_session("stage04", "stage04_im2col", ["benchmark"])
+stage_session("stage05", "stage05_strided_pool", ["benchmark"])

@@ -100,7 +100,7 @@ class Benchmark:
         for case in dict.fromkeys(r.case for r in self.rows):
             ms = {r.impl: r.seconds * 1e3 for r in self.rows if r.case == case}
             cells = [case] + [f"{ms[i]:.3g}" if i in ms else "" for i in impls]
-            cells += [f"{ms[baseline] / ms[i]:.1f}x" if i in ms and baseline in ms else "" for i in others]
+            cells += [f"{ms[baseline] / ms[i]:.3g}x" if i in ms and baseline in ms else "" for i in others]
             lines.append("| " + " | ".join(cells) + " |")
         notes = sorted({r.note for r in self.rows if r.note})
         return "\n".join(lines + ([""] + [f"Note: {n}" for n in notes] if notes else []))

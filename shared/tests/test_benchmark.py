@@ -15,7 +15,7 @@ def test_table_and_json(tmp_path):
 
     bench.rows += [Row("a", "slow", 0.010, 3), Row("a", "fast", 0.002, 3), Row("b", "slow", 0.004, 3, "scaled")]
     table = bench.table("slow")
-    assert "| a | 10 | 2 | 5.0x |" in table
+    assert "| a | 10 | 2 | 5x |" in table
     assert "| b | 4 |  |  |" in table and "Note: scaled" in table
     bench.save(tmp_path, "x", "slow")
     payload = json.loads((tmp_path / "x.json").read_text())

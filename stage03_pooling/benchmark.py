@@ -1,0 +1,52 @@
+"""How much does pooling cost next to the convolution before it? (both naive)
+
+    python -m stage03_pooling.benchmark [--out docs/results/stage03] [--batch 4]
+
+Times stage 3's max pool and stage 2's conv on the CNN's two conv+pool blocks,
+forward and backward, at one small batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import Benchmark
+from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
+from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
+
+BLOCKS = {
+    "block 1 (conv 1->32 on 28x28, pool 32x28x28)": (1, 32, 28),
+    "block 2 (conv 32->64 on 14x14, pool 64x14x14)": (32, 64, 14),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage03"))
+    parser.add_argument("--batch", type=int, default=4)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    n = args.batch
+    bench = Benchmark(f"stage03: naive max pool 2x2 vs the naive conv before it, batch {n}, float32")
+    for name, (c, f, size) in BLOCKS.items():
+        x = rng.standard_normal((n, c, size, size), dtype=np.float32)
+        w = rng.standard_normal((f, c, 5, 5), dtype=np.float32)
+        b = np.zeros(f, np.float32)
+        y, conv_cache = conv_forward_naive(x, w, b, 1, 2)
+        dy = rng.standard_normal(y.shape, dtype=np.float32)
+        p, pool_cache = maxpool_forward_naive(y, 2, 2)
+        dp = rng.standard_normal(p.shape, dtype=np.float32)
+        bench.add(f"{name}, forward", "conv (stage02)", lambda: conv_forward_naive(x, w, b, 1, 2), repeats=1)
+        bench.add(f"{name}, forward", "max pool (stage03)", lambda: maxpool_forward_naive(y, 2, 2), repeats=3)
+        bench.add(f"{name}, backward", "conv (stage02)", lambda: conv_backward_naive(dy, conv_cache), repeats=1)
+        bench.add(f"{name}, backward", "max pool (stage03)", lambda: maxpool_backward_naive(dp, pool_cache), repeats=3)
+    print(f"\n{bench.title}\n\n{bench.table('conv (stage02)')}\n")
+    print("The speedup column is how many times cheaper the pool is than the conv that feeds it.")
+    bench.save(args.out, "pool_vs_conv", "conv (stage02)")
+
+
+if __name__ == "__main__":
+    main()

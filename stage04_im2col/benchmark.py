@@ -1,0 +1,134 @@
+"""im2col against the naive loops of stage 2, on the CNN's two conv layers.
+
+    python -m stage04_im2col.benchmark [--out docs/results/stage04]
+
+Forward and backward separately, at batch sizes 1 to 64, float32. The naive side
+is timed at batch 1 and scaled linearly (its cost is linear in the batch: a loop
+over images). Also measures conv2's forward + backward at batch 64 in GFLOP/s,
+beside this machine's float32 matmul on a 2048x2048 product in the same run,
+and the textbook col2im backward against the per-offset one we use.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import Benchmark, matmul_gflops, median_time
+from shared.memory import reuse_freed_memory
+from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
+from stage04_im2col.conv import conv_backward, conv_forward, weights_as_matrix
+from stage04_im2col.im2col import col2im
+
+LAYERS = {"conv1 1->32 28x28": (1, 32, 28), "conv2 32->64 14x14": (32, 64, 14)}
+BATCHES = (1, 4, 16, 64)
+
+
+def conv_flops(n, c, f, size, k=5):
+    """Multiply-adds x 2 of one forward pass (same padding): the backward does twice this."""
+    return 2 * n * size * size * f * c * k * k
+
+
+def textbook_backward(dout, cache):
+    """dx through the full gradient-of-columns matrix and col2im (for comparison only)."""
+    cols, x_shape, w, stride, pad = cache
+    dout_mat = dout.reshape(-1, w.shape[0])
+    dcols = dout_mat @ weights_as_matrix(w).T
+    return col2im(dcols, x_shape, w.shape[2], w.shape[3], stride, pad), cols.T @ dout_mat, dout_mat.sum(0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage04"))
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    bench = Benchmark("stage04: im2col conv vs naive loops (float32, 5x5, pad 2)")
+    naive_note = "naive times are measured at batch 1 and scaled linearly to the batch size"
+    for name, (c, f, size) in LAYERS.items():
+        w = rng.standard_normal((f, c, 5, 5), dtype=np.float32) * 0.05
+        b = np.zeros(f, np.float32)
+        x1 = rng.standard_normal((1, c, size, size), dtype=np.float32)
+        y1, cache1 = conv_forward_naive(x1, w, b, 1, 2)
+        naive_fwd = median_time(lambda: conv_forward_naive(x1, w, b, 1, 2), repeats=3)
+        naive_bwd = median_time(lambda: conv_backward_naive(y1, cache1), repeats=3)
+        for n in BATCHES:
+            x = rng.standard_normal((n, size, size, c), dtype=np.float32)
+            y, cache = conv_forward(x, w, b, 1, 2)
+            dy = rng.standard_normal(y.shape, dtype=np.float32)
+            bench.add(f"{name} forward N={n}", "naive (stage02)", lambda: None, 1, 0.0)
+            bench.rows[-1].seconds, bench.rows[-1].note = naive_fwd * n, naive_note
+            bench.add(f"{name} forward N={n}", "im2col (stage04)", lambda: conv_forward(x, w, b, 1, 2))
+            bench.add(f"{name} backward N={n}", "naive (stage02)", lambda: None, 1, 0.0)
+            bench.rows[-1].seconds, bench.rows[-1].note = naive_bwd * n, naive_note
+            bench.add(f"{name} backward N={n}", "im2col (stage04)", lambda: conv_backward(dy, cache))
+
+    # conv2 at batch 64: GFLOP/s against the machine's matmul, and the two ways to get dx
+    x = rng.standard_normal((64, 14, 14, 32), dtype=np.float32)
+    w = rng.standard_normal((64, 32, 5, 5), dtype=np.float32) * 0.05
+    b = np.zeros(64, np.float32)
+    y, cache = conv_forward(x, w, b, 1, 2)
+    dy = rng.standard_normal(y.shape, dtype=np.float32)
+
+    def conv2_step():
+        return conv_backward(dy, conv_forward(x, w, b, 1, 2)[1])
+
+    default_allocator = median_time(conv2_step, repeats=7)
+    allocator_tuned = reuse_freed_memory()
+    # alternate the two measurements, so that a noisy neighbour on a shared machine hits both
+    rounds = np.array([(median_time(conv2_step, repeats=5), matmul_gflops(repeats=3)) for _ in range(5)])
+    fwd_bwd, matmul = np.median(rounds, axis=0)
+    textbook = median_time(lambda: textbook_backward(dy, cache), repeats=5)
+    per_offset = median_time(lambda: conv_backward(dy, cache), repeats=5)
+    conv2 = 3 * conv_flops(64, 32, 64, 14) / fwd_bwd / 1e9
+    bench.extra = {
+        "conv2_fwd_bwd_batch64_default_allocator_s": default_allocator,
+        "allocator_tuned": allocator_tuned,
+        "conv2_fwd_bwd_batch64_s": fwd_bwd,
+        "conv2_gflops": conv2,
+        "matmul_2048_gflops": matmul,
+        "conv2_fraction_of_matmul": conv2 / matmul,
+        "conv2_backward_textbook_col2im_s": textbook,
+        "conv2_backward_per_offset_s": per_offset,
+    }
+    print(f"\n{bench.title}\n\n{bench.table('naive (stage02)')}\n")
+    summary = (
+        f"conv2 forward+backward, batch 64: {default_allocator * 1e3:.1f} ms with the default allocator, "
+        f"{fwd_bwd * 1e3:.1f} ms after shared.memory.reuse_freed_memory() (took effect: {allocator_tuned})\n"
+        f"conv2 forward+backward, batch 64: {fwd_bwd * 1e3:.1f} ms = {conv2:.1f} GFLOP/s; "
+        f"float32 matmul 2048x2048: {matmul:.1f} GFLOP/s; ratio {conv2 / matmul:.0%}\n"
+        f"conv2 backward, batch 64: textbook dcols + col2im {textbook * 1e3:.1f} ms, "
+        f"per-offset products {per_offset * 1e3:.1f} ms ({textbook / per_offset:.2f}x)"
+    )
+    print(summary)
+    bench.save(args.out, "conv", "naive (stage02)")
+    with (args.out / "conv.md").open("a") as fh:
+        fh.write("\n" + summary.replace("\n", "\n\n") + "\n")
+    plot(bench, args.out / "conv_vs_batch.png")
+
+
+def plot(bench, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, name in zip(axes, LAYERS):
+        for impl, style in (("naive (stage02)", "--"), ("im2col (stage04)", "-")):
+            for phase, marker in (("forward", "o"), ("backward", "s")):
+                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in BATCHES]
+                ax.loglog(BATCHES, t, style, marker=marker, label=f"{impl}, {phase}")
+        ax.set(title=name, xlabel="batch size")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("seconds (median)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Convolution time against batch size (log-log); naive scaled from batch 1")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Stage 4: im2col, which turns a convolution into one matrix multiply, and col2im.
+
+Activations here are channels-last, (N, H, W, C) ("NHWC"); see conv.py for why.
+
+im2col copies the window under every output pixel into one row of a matrix:
+
+    cols[(n, i, j), (p, q, c)] = x_pad[n, i*s + p, j*s + q, c]
+
+so that a row times the flattened kernel is one output value, and the whole
+convolution is cols @ W_mat, with W_mat[(p, q, c), f] = w[f, c, p, q].
+
+Worked example: one 3x3 single-channel image, a 2x2 kernel, stride 1, no padding,
+gives a 2x2 output and a 4x4 column matrix, one row per output pixel:
+
+    x = 1 2 3        cols = 1 2 4 5     (window under output (0, 0))
+        4 5 6               2 3 5 6     (0, 1)
+        7 8 9               4 5 7 8     (1, 0)
+                            5 6 8 9     (1, 1)
+
+Each input value appears in up to KH*KW rows, which is what col2im undoes: it
+adds every row's entries back onto the pixels they were copied from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from stage02_naive_conv.conv import conv_output_size
+
+
+def pad_hw(x, pad):
+    """Zero-pad the two spatial axes of an (N, H, W, C) array."""
+    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
+
+
+# --8<-- [start:im2col]
+def im2col(x, KH, KW, stride=1, pad=0):
+    """x: (N, H, W, C) -> cols: (N * H' * W', KH * KW * C)
+
+    sliding_window_view makes a view of every KHxKW window, (N, H'', W'', C, KH, KW),
+    without copying; [::stride] keeps every stride-th window. The transpose puts
+    (p, q, c) last, and reshape copies the windows into one contiguous matrix:
+    the only copy, with no Python loop over images or pixels.
+    """
+    windows = sliding_window_view(pad_hw(x, pad), (KH, KW), axis=(1, 2))[:, ::stride, ::stride]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, KH * KW * x.shape[3])
+
+
+# --8<-- [end:im2col]
+
+
+# --8<-- [start:col2im]
+def col2im(dcols, x_shape, KH, KW, stride=1, pad=0):
+    """dcols: (N * H' * W', KH * KW * C) -> dx: x_shape = (N, H, W, C)
+
+    The adjoint of im2col: each column entry is added back onto the input pixel it
+    was copied from. One strided += per kernel offset (p, q) covers all images and
+    output pixels at once (no np.add.at, which is slow).
+    """
+    N, H, W, C = x_shape
+    Ho, Wo = conv_output_size(H, KH, stride, pad), conv_output_size(W, KW, stride, pad)
+    d = dcols.reshape(N, Ho, Wo, KH, KW, C)
+    dx_pad = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dcols.dtype)
+    for p in range(KH):
+        for q in range(KW):
+            dx_pad[:, p : p + stride * Ho : stride, q : q + stride * Wo : stride, :] += d[:, :, :, p, q, :]
+    return dx_pad[:, pad : pad + H, pad : pad + W, :]
+
+
+# --8<-- [end:col2im]

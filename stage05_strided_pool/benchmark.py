@@ -1,0 +1,102 @@
+"""Strided pooling against stage 3's loops, and against the conv it follows.
+
+    python -m stage05_strided_pool.benchmark [--out docs/results/stage05]
+
+2x2 max pools on the CNN's shapes (32x28x28 and 64x14x14), batch 1 to 64,
+forward and backward separately, float32, both sides measured in full. Then the
+target: the 32x28x28 pool's forward + backward as a share of conv2's forward +
+backward (stage 4) at batch 64, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import Benchmark, median_time
+from shared.memory import reuse_freed_memory
+from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
+from stage04_im2col.conv import conv_backward, conv_forward
+from stage05_strided_pool.pool import maxpool_backward, maxpool_forward
+
+SHAPES = {"pool 32x28x28": (32, 28), "pool 64x14x14": (64, 14)}
+BATCHES = (1, 4, 16, 64)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage05"))
+    args = parser.parse_args(argv)
+    reuse_freed_memory()  # see shared/memory.py; the same setting training uses
+    rng = np.random.default_rng(0)
+    bench = Benchmark("stage05: strided 2x2 max pool vs naive loops (float32, ReLU outputs)")
+    for name, (c, size) in SHAPES.items():
+        for n in BATCHES:
+            x = np.maximum(rng.standard_normal((n, size, size, c), dtype=np.float32), 0)
+            x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+            out, cache = maxpool_forward(x)
+            _, cache_naive = maxpool_forward_naive(x_nchw)
+            dout = rng.standard_normal(out.shape, dtype=np.float32)
+            dout_nchw = np.ascontiguousarray(dout.transpose(0, 3, 1, 2))
+            bench.add(f"{name} forward N={n}", "naive (stage03)", lambda: maxpool_forward_naive(x_nchw), 3)
+            bench.add(f"{name} forward N={n}", "strided (stage05)", lambda: maxpool_forward(x))
+            bench.add(
+                f"{name} backward N={n}", "naive (stage03)", lambda: maxpool_backward_naive(dout_nchw, cache_naive), 3
+            )
+            bench.add(f"{name} backward N={n}", "strided (stage05)", lambda: maxpool_backward(dout, cache))
+
+    # the target: pool1 forward + backward against conv2 forward + backward, batch 64
+    x = np.maximum(rng.standard_normal((64, 28, 28, 32), dtype=np.float32), 0)
+    dp = rng.standard_normal((64, 14, 14, 32), dtype=np.float32)
+    xc = rng.standard_normal((64, 14, 14, 32), dtype=np.float32)
+    w, b = rng.standard_normal((64, 32, 5, 5), dtype=np.float32) * 0.05, np.zeros(64, np.float32)
+    dy = rng.standard_normal((64, 14, 14, 64), dtype=np.float32)
+    rounds = np.array(
+        [
+            (
+                median_time(lambda: maxpool_backward(dp, maxpool_forward(x)[1]), repeats=7),
+                median_time(lambda: conv_backward(dy, conv_forward(xc, w, b, 1, 2)[1]), repeats=5),
+            )
+            for _ in range(3)
+        ]
+    )
+    pool, conv = np.median(rounds, axis=0)
+    bench.extra = {"pool1_fwd_bwd_batch64_s": pool, "conv2_fwd_bwd_batch64_s": conv, "pool_share_of_conv2": pool / conv}
+    print(f"\n{bench.title}\n\n{bench.table('naive (stage03)')}\n")
+    summary = (
+        f"batch 64: pool 32x28x28 forward+backward {pool * 1e3:.2f} ms, conv2 forward+backward "
+        f"{conv * 1e3:.1f} ms: the pool costs {pool / conv:.1%} of the conv"
+    )
+    print(summary)
+    bench.save(args.out, "pool", "naive (stage03)")
+    with (args.out / "pool.md").open("a") as fh:
+        fh.write("\n" + summary + "\n")
+    plot(bench, args.out / "pool_vs_batch.png")
+
+
+def plot(bench, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, name in zip(axes, SHAPES):
+        for impl, style in (("naive (stage03)", "--"), ("strided (stage05)", "-")):
+            for phase, marker in (("forward", "o"), ("backward", "s")):
+                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in BATCHES]
+                ax.loglog(BATCHES, t, style, marker=marker, label=f"{impl}, {phase}")
+        ax.set(title=name, xlabel="batch size")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("seconds (median)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("2x2 max pool time against batch size (log-log)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
