@@ -64,3 +64,12 @@ stage_session("stage02", "stage02_naive_conv", ["benchmark"])
 stage_session("stage03", "stage03_pooling", ["benchmark"])
 stage_session("stage04", "stage04_im2col", ["benchmark"])
 stage_session("stage05", "stage05_strided_pool", ["benchmark"])
+stage_session("stage06", "stage06_optimizers", ["compare"])
+stage_session("stage07", "stage07_full_cnn", ["train"])
+
+
+@nox.session(python=PYTHON)
+def bench(session):
+    """The full CNN's speed against this machine's arithmetic limit (one Fashion-MNIST epoch)."""
+    install(session)
+    session.run("python", "-m", "stage07_full_cnn.benchmark", *session.posargs)

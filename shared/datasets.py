@@ -172,7 +172,11 @@ def _download(name: str, target: Path) -> list[Path]:
         for mirror in spec.mirrors:
             try:
                 path = pooch.retrieve(
-                    mirror + fname, known_hash=f"md5:{spec.md5[part]}", fname=fname, path=target, progressbar=True
+                    mirror + fname,
+                    known_hash=f"md5:{spec.md5[part]}",
+                    fname=fname,
+                    path=target,
+                    downloader=pooch.HTTPDownloader(progressbar=True, timeout=30),
                 )
                 paths.append(Path(path))
                 break

@@ -62,6 +62,12 @@ def flatten_backward(dout, cache):
 
 
 # --8<-- [start:softmax]
+def softmax(logits):
+    """Class probabilities, row by row: exp(z - max z) / sum exp(z - max z). (N, K) -> (N, K)"""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def softmax_cross_entropy(logits, y):
     """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 

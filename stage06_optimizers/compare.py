@@ -1,0 +1,121 @@
+"""Five optimizers, one network, the same start and the same batches.
+
+    python -m stage06_optimizers.compare [--epochs 3] [--out docs/results/stage06]
+
+Trains a small CNN (conv 1->8 5x5 + 2x2 max pool + ReLU + linear 1568->10) on
+the embedded MNIST sample with SGD, momentum, Nesterov, Adam and AdamW. Every run
+starts from the same initial weights and sees the same mini-batches in the same
+order, so the curves differ only by the optimizer. Prints a table (final
+training loss, test accuracy, time per training step and per optimizer update)
+and plots the loss curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import machine_info
+from shared.datasets import load_sample
+from shared.preprocess import minibatches, to_float
+from stage01_fc.functional import softmax_cross_entropy
+from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
+from stage01_fc.train import evaluate
+from stage04_im2col.layers import Conv2D
+from stage05_strided_pool.layers import MaxPool2D
+from stage06_optimizers.optimizers import OPTIMIZERS, make_optimizer
+
+LEARNING_RATES = {"sgd": 0.05, "momentum": 0.005, "nesterov": 0.005, "adam": 1e-3, "adamw": 1e-3}
+
+
+def small_cnn(rng):
+    return Sequential(
+        Conv2D(1, 8, 5, rng, pad=2, need_dx=False), MaxPool2D(2), ReLU(), Flatten(), Linear(8 * 14 * 14, 10, rng)
+    )
+
+
+def run(name, x, y, x_test, y_test, epochs, seed):
+    model = small_cnn(np.random.default_rng(seed))  # the same initial weights for every optimizer
+    batch_rng = np.random.default_rng(seed + 1)  # the same batches, in the same order
+    opt = make_optimizer(name, LEARNING_RATES[name])  # AdamW decays weights by 0.01, the others not at all
+    losses, step_times, update_times = [], [], []
+    for _ in range(epochs):
+        for xb, yb in minibatches(x, y, 64, batch_rng):
+            start = time.perf_counter()
+            loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
+            model.backward(dlogits)
+            before_update = time.perf_counter()
+            opt.step(model.params(), model.grads())
+            end = time.perf_counter()
+            losses.append(loss)
+            step_times.append(end - start)
+            update_times.append(end - before_update)
+    _, acc = evaluate(model, x_test, y_test)
+    return {
+        "losses": losses,
+        "final_loss": float(np.mean(losses[-len(x) // 64 :])),
+        "test_accuracy": acc,
+        "ms_per_step": 1e3 * float(np.median(step_times)),
+        "ms_per_update": 1e3 * float(np.median(update_times)),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage06"))
+    args = parser.parse_args(argv)
+    data = load_sample()
+    x, y = to_float(data.train_images).transpose(0, 2, 3, 1), data.train_labels  # NHWC; a view for C = 1
+    x_test, y_test = to_float(data.test_images).transpose(0, 2, 3, 1), data.test_labels
+    results = {name: run(name, x, y, x_test, y_test, args.epochs, args.seed) for name in OPTIMIZERS}
+
+    lines = [
+        f"Small CNN on mnist-sample, {args.epochs} epochs, batch 64, same initial weights and batches",
+        "",
+        "| optimizer | lr | final train loss | test accuracy | ms per step | ms per update |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {LEARNING_RATES[name]:g} | {r['final_loss']:.4f} | {r['test_accuracy']:.2%} "
+            f"| {r['ms_per_step']:.2f} | {r['ms_per_update']:.3f} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    machine = ", ".join(f"{k} {v}" for k, v in machine_info().items())
+    (args.out / "optimizers.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
+    summary = {name: {k: v for k, v in r.items() if k != "losses"} for name, r in results.items()}
+    (args.out / "optimizers.json").write_text(json.dumps({"machine": machine_info(), "results": summary}, indent=2))
+    plot(results, args.out / "loss_curves.png")
+    print(f"saved {args.out}/optimizers.md, optimizers.json and loss_curves.png")
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    window = 20
+    for name, r in results.items():
+        smooth = np.convolve(r["losses"], np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(window - 1, len(r["losses"])), smooth, label=f"{name} (lr {LEARNING_RATES[name]:g})")
+    ax.set(yscale="log", xlabel="optimizer step", ylabel=f"training loss (mean of {window} steps)")
+    ax.set_title("Same network, same start, same batches: only the optimizer differs")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

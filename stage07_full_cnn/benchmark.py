@@ -1,0 +1,146 @@
+"""How fast is the full CNN, against this machine's own arithmetic limit?
+
+    python -m stage07_full_cnn.benchmark [--images 60000] [--out docs/results/stage07]
+
+1. The arithmetic: the matmul FLOPs of one training epoch (forward, weight
+   gradients, input gradients; conv1 needs none), divided by this machine's float32
+   matmul throughput on a 2048x2048 product, measured in the same run.
+2. One training epoch at batch 64 on Fashion-MNIST's 60,000 training images
+   (Debian's dataset-fashion-mnist package), or on random data of the same shape
+   where it is not installed (said so). The budget is 2.5 times the arithmetic.
+3. Inference images per second at batch 1000, and a per-layer table of forward
+   and backward time for one batch of 64.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from shared.benchmark import machine_info, matmul_gflops, median_time
+from shared.datasets import DatasetNotFound, load_dataset
+from shared.memory import reuse_freed_memory
+from shared.preprocess import to_float
+from stage01_fc.functional import softmax_cross_entropy
+from stage01_fc.layers import Linear
+from stage04_im2col.layers import Conv2D
+from stage06_optimizers.optimizers import Adam
+from stage06_optimizers.schedules import constant
+from stage07_full_cnn.model import build_cnn, to_model_input
+from stage07_full_cnn.train import train_epoch
+
+BUDGET = 2.5  # the epoch may take at most this many times the pure arithmetic
+
+
+def training_flops_per_image(model):
+    """Matmul FLOPs of one training step, per image: forward + dW + dx (2 per multiply-add)."""
+    x, total = np.zeros((1, 28, 28, 1), np.float32), 0
+    for layer in model.layers:
+        out = layer.forward(x, train=False)
+        if isinstance(layer, (Conv2D, Linear)):
+            forward = 2 * out.size * (layer.params["W"].size // out.shape[-1])  # outputs x fan-in
+            total += forward * (3 if getattr(layer, "need_dx", True) else 2)
+        x = out
+    return total
+
+
+def load_images(n):
+    """n training images and labels from Fashion-MNIST, or random ones (and a note)."""
+    try:
+        data = load_dataset("fashion-mnist", download=False)
+        images, labels, note = data.train_images, data.train_labels, f"Fashion-MNIST ({data.source})"
+    except DatasetNotFound:
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, 60000)
+        note = "random images of Fashion-MNIST's shape (Fashion-MNIST is not installed)"
+    reps = -(-n // len(images))
+    images, labels = np.concatenate([images] * reps)[:n], np.concatenate([labels] * reps)[:n]
+    return np.ascontiguousarray(to_model_input(to_float(images))), labels, note
+
+
+def per_layer_times(model, x, y, repeats=10):
+    """Median forward and backward seconds of each layer for one batch."""
+    fwd, bwd = [[] for _ in model.layers], [[] for _ in model.layers]
+    for _ in range(repeats):
+        h = x
+        for i, layer in enumerate(model.layers):
+            fwd[i].append(median_time(lambda: layer.forward(h), repeats=1, warmup=0))
+            h = layer.forward(h)
+        _, d = softmax_cross_entropy(h, y)
+        for i in reversed(range(len(model.layers))):
+            bwd[i].append(median_time(lambda: model.layers[i].backward(d), repeats=1, warmup=0))
+            d = model.layers[i].backward(d)
+    return [(type(layer).__name__, np.median(f), np.median(b)) for layer, f, b in zip(model.layers, fwd, bwd)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=60000, help="images in the timed epoch")
+    parser.add_argument("--out", type=Path, default=Path("docs/results/stage07"))
+    args = parser.parse_args(argv)
+    reuse_freed_memory()
+    x, y, note = load_images(args.images)
+    model = build_cnn(np.random.default_rng(0))
+    flops = training_flops_per_image(model) * len(x)
+
+    matmul_before = matmul_gflops()
+    epoch_seconds = median_time(
+        lambda: train_epoch(model, Adam(1e-3), constant(1e-3), x, y, 64, np.random.default_rng(1), progress=False),
+        repeats=1,
+        warmup=0,
+    )
+    matmul = (matmul_before + matmul_gflops()) / 2
+    arithmetic = flops / (matmul * 1e9)
+    x_test = x[:10000]
+    infer = median_time(lambda: model.predict(x_test, batch_size=1000), repeats=3)
+    layers = per_layer_times(model, x[:64], y[:64])
+
+    results = {
+        "data": note,
+        "epoch_images": len(x),
+        "epoch_tflop": flops / 1e12,
+        "matmul_gflops": matmul,
+        "arithmetic_seconds": arithmetic,
+        "budget_seconds": BUDGET * arithmetic,
+        "epoch_seconds": epoch_seconds,
+        "epoch_over_arithmetic": epoch_seconds / arithmetic,
+        "train_images_per_s": len(x) / epoch_seconds,
+        "inference_images_per_s": len(x_test) / infer,
+        "layers_ms": [{"layer": n, "forward": 1e3 * f, "backward": 1e3 * b} for n, f, b in layers],
+        "machine": machine_info(),
+    }
+    lines = [
+        f"Training epoch at batch 64 on {note}",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| matmul work in the epoch | {flops / 1e12:.2f} TFLOP |",
+        f"| float32 matmul, 2048x2048 (same run) | {matmul:.0f} GFLOP/s |",
+        f"| arithmetic alone | {arithmetic:.1f} s |",
+        f"| budget ({BUDGET} x arithmetic) | {BUDGET * arithmetic:.1f} s |",
+        f"| measured epoch | {epoch_seconds:.1f} s ({epoch_seconds / arithmetic:.2f} x arithmetic) |",
+        f"| training throughput | {len(x) / epoch_seconds:.0f} images/s |",
+        f"| inference throughput (batch 1000) | {len(x_test) / infer:.0f} images/s |",
+        "",
+        "Per layer, one batch of 64 (median ms):",
+        "",
+        "| # | layer | forward | backward |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {i} | {n} | {1e3 * f:.2f} | {1e3 * b:.2f} |" for i, (n, f, b) in enumerate(layers)]
+    lines.append(f"| | total | {1e3 * sum(f for _, f, _ in layers):.1f} | {1e3 * sum(b for _, _, b in layers):.1f} |")
+    table = "\n".join(lines)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    machine = ", ".join(f"{k} {v}" for k, v in results["machine"].items())
+    (args.out / "speed.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
+    (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nsaved {args.out}/speed.md and speed.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Checkpoints as one .npz file, without pickle: loading one cannot run code.
+
+Inside (every entry a plain array; np.load runs with allow_pickle=False):
+    param/<name>      each weight, e.g. param/0.W
+    optim/<key>       the optimizer's state, e.g. optim/step_count, optim/0.W/m
+    meta              a JSON string: format version, epoch, the batch generator's
+                      state, the training config, the metrics so far
+
+Saving is atomic: the file is written under a temporary name in the same folder
+and then renamed over the old one (os.replace), so a crash mid-save leaves the
+previous checkpoint whole. Loading checks names, shapes and dtypes against the
+model and raises CheckpointError, naming the file and the problem, otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "cnn-from-scratch checkpoint v1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: missing, damaged, or for another model."""
+
+
+@dataclass
+class Checkpoint:
+    params: dict[str, np.ndarray]
+    optimizer: dict[str, np.ndarray]
+    meta: dict
+
+
+def save_checkpoint(path, params, optimizer_state, meta):
+    """Write params, optimizer state and meta (JSON-serializable) atomically to `path`."""
+    path = Path(path)
+    arrays = {f"param/{k}": v for k, v in params.items()}
+    arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
+    arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a checkpoint; CheckpointError for a missing, damaged or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
+    if "meta" not in arrays:
+        raise CheckpointError(f"{path}: no 'meta' entry; this is not a cnn-from-scratch checkpoint")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path}: its 'meta' entry is not valid JSON ({err})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
+    optimizer = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
+    return Checkpoint(params, optimizer, meta)
+
+
+def restore_params(path, model_params, saved_params):
+    """Copy saved weights into the model's arrays, in place, after checking each one."""
+    missing = sorted(set(model_params) - set(saved_params))
+    extra = sorted(set(saved_params) - set(model_params))
+    if missing or extra:
+        raise CheckpointError(f"{path}: parameters do not match the model (missing {missing}, unexpected {extra})")
+    for name, p in model_params.items():
+        saved = saved_params[name]
+        if saved.shape != p.shape or saved.dtype != p.dtype:
+            raise CheckpointError(
+                f"{path}: parameter {name} is {saved.dtype}{list(saved.shape)}, the model needs {p.dtype}{list(p.shape)}"
+            )
+        if not np.all(np.isfinite(saved)):
+            raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
+        p[...] = saved

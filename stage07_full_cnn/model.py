@@ -1,0 +1,70 @@
+"""Stage 7: the full CNN, assembled from the earlier stages' layers.
+
+    input       (N, 28, 28, 1)   channels-last; for one channel the same bytes as NCHW
+    conv1 5x5   (N, 28, 28, 32)  1 -> 32 channels, pad 2            832 parameters
+    max pool 2  (N, 14, 14, 32)
+    ReLU
+    conv2 5x5   (N, 14, 14, 64)  32 -> 64 channels, pad 2        51,264 parameters
+    max pool 2  (N, 7, 7, 64)
+    ReLU
+    flatten     (N, 3136)        in (h, w, c) order
+    linear      (N, 128)         3136 -> 128                    401,536 parameters
+    ReLU
+    linear      (N, 10)          128 -> 10, the logits            1,290 parameters
+                                                        total:  454,922
+
+The reference network applies ReLU before pooling. Max pooling and ReLU commute:
+max(relu(a), relu(b)) = relu(max(a, b)) since ReLU never reorders values, and
+the gradients agree too (the window's first maximum is the same element, and
+both routes give it zero gradient when it is <= 0). Pooling first runs the ReLU
+on a quarter of the values. tests/test_model.py checks the two orders agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
+from stage04_im2col.layers import Conv2D
+from stage05_strided_pool.layers import MaxPool2D
+from stage07_full_cnn.checkpoint import load_checkpoint, restore_params
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+# --8<-- [start:build]
+def build_cnn(rng, dtype=np.float32):
+    """The reference CNN with He-initialized weights drawn from `rng`."""
+    return Sequential(
+        Conv2D(1, 32, 5, rng, pad=2, dtype=dtype, need_dx=False),  # its input is data: no dx needed
+        MaxPool2D(2),
+        ReLU(),
+        Conv2D(32, 64, 5, rng, pad=2, dtype=dtype),
+        MaxPool2D(2),
+        ReLU(),
+        Flatten(),
+        Linear(7 * 7 * 64, 128, rng, dtype),
+        ReLU(),
+        Linear(128, NUM_CLASSES, rng, dtype),
+    )
+
+
+# --8<-- [end:build]
+
+
+def count_parameters(model):
+    return sum(p.size for p in model.params().values())
+
+
+def to_model_input(x_nchw):
+    """Preprocessed images (N, 1, 28, 28) -> the model's (N, 28, 28, 1): a view, no copy."""
+    return x_nchw.transpose(0, 2, 3, 1)
+
+
+def load_model(path):
+    """The CNN with the weights of checkpoint `path`, and the checkpoint's meta data."""
+    checkpoint = load_checkpoint(path)
+    model = build_cnn(np.random.default_rng(0))
+    restore_params(path, model.params(), checkpoint.params)
+    return model, checkpoint.meta

@@ -1,0 +1,233 @@
+"""Train the full CNN: python -m stage07_full_cnn.train [options]   (or: nox -s stage07 -- [options])
+
+    --dataset auto           MNIST if on disk or downloadable, else the embedded sample (says so)
+    --dataset mnist          MNIST, or a clear error; also fashion-mnist, mnist-sample, or a folder
+    --epochs 20 --batch-size 64 --lr 1e-3 --optimizer adam --seed 0 --out runs/stage07
+    --resume                 continue the run in --out from its last.npz
+
+Writes into --out: best.npz (best validation accuracy), last.npz (end of the
+latest epoch, for --resume), metrics.csv, summary.json and curves.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from shared.datasets import DatasetNotFound, load_dataset, load_default
+from shared.idx import IDXError
+from shared.memory import reuse_freed_memory
+from shared.preprocess import mean_std, minibatches, to_float, train_val_split
+from stage01_fc.functional import softmax_cross_entropy
+from stage01_fc.train import evaluate
+from stage06_optimizers.optimizers import OPTIMIZERS, make_optimizer
+from stage06_optimizers.schedules import constant, cosine, step_decay
+from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params, save_checkpoint
+from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="auto", help="auto, mnist, fashion-mnist, mnist-sample, or a folder")
+    p.add_argument("--data-dir", help="where to look for and download datasets (default: the user cache)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS))
+    p.add_argument("--schedule", default="constant", choices=["constant", "step", "cosine"])
+    p.add_argument("--warmup-epochs", type=float, default=0, help="linear warm-up (cosine schedule)")
+    p.add_argument("--step-epochs", type=int, default=5, help="step schedule: epochs between decays")
+    p.add_argument("--gamma", type=float, default=0.5, help="step schedule: the decay factor")
+    p.add_argument("--weight-decay", type=float, default=None, help="decoupled; default 0 (0.01 for adamw)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick tries)")
+    p.add_argument("--out", type=Path, default=Path("runs/stage07"))
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+    return p.parse_args(argv)
+
+
+def load_data(config):
+    """Train/val/test arrays ready for the model, plus the dataset's class names."""
+    if config["dataset"] == "auto":
+        data, banner = load_default(config["data_dir"])
+        if banner:
+            print(banner, flush=True)
+    else:
+        data = load_dataset(config["dataset"], config["data_dir"])
+    images, labels = data.train_images[: config["limit"]], data.train_labels[: config["limit"]]
+    mean, std = mean_std(images)  # the training images' own statistics (MNIST: 0.1307, 0.3081)
+    train, val = train_val_split(len(images), config["val_fraction"], np.random.default_rng([config["seed"], 0]))
+
+    def prepare(x):
+        return np.ascontiguousarray(to_model_input(to_float(x, mean, std)))
+
+    arrays = {
+        "x_train": prepare(images[train]),
+        "y_train": labels[train],
+        "x_val": prepare(images[val]),
+        "y_val": labels[val],
+        "x_test": prepare(data.test_images),
+        "y_test": data.test_labels,
+    }
+    info = {"dataset_name": data.name, "source": data.source, "mean": mean, "std": std, "classes": data.class_names}
+    return arrays, info
+
+
+def make_schedule(config, steps_per_epoch):
+    lr, total = config["lr"], config["epochs"] * steps_per_epoch
+    if config["schedule"] == "step":
+        return step_decay(lr, config["step_epochs"] * steps_per_epoch, config["gamma"])
+    if config["schedule"] == "cosine":
+        return cosine(lr, total, warmup=round(config["warmup_epochs"] * steps_per_epoch))
+    return constant(lr)
+
+
+class DivergedError(RuntimeError):
+    pass
+
+
+# --8<-- [start:epoch]
+def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=True):
+    """One pass over the training set; returns (mean loss, images per second)."""
+    losses, start = [], time.perf_counter()
+    params = model.params()
+    bar = tqdm(total=len(x), desc=desc, unit="img", leave=False, dynamic_ncols=True, disable=not progress)
+    for xb, yb in minibatches(x, y, batch_size, rng):
+        opt.lr = schedule(opt.step_count)
+        loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
+        if not np.isfinite(loss):
+            bar.close()
+            raise DivergedError(f"the loss became {loss} at optimizer step {opt.step_count + 1}")
+        model.backward(dlogits)
+        opt.step(params, model.grads())
+        losses.append(loss)
+        bar.update(len(xb))
+        if len(losses) % 10 == 0:  # the bar redraws at most 10 times a second anyway
+            img_s = bar.n / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", img_s=f"{img_s:.0f}", refresh=False)
+    bar.close()
+    return float(np.mean(losses)), len(x) / (time.perf_counter() - start)
+
+
+# --8<-- [end:epoch]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
+    out = args.out
+    config = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("resume", "no_progress")
+    }
+    history, best_acc, start_epoch, resumed = [], -1.0, 1, None
+    if args.resume:
+        try:
+            resumed = load_checkpoint(out / "last.npz")
+        except CheckpointError as err:
+            sys.exit(f"cannot resume: {err}")
+        config = resumed.meta["config"] | {"epochs": args.epochs}
+        history, best_acc = resumed.meta["history"], resumed.meta["best_val_acc"]
+        start_epoch = resumed.meta["epoch"] + 1
+        print(f"resuming {out} after epoch {resumed.meta['epoch']}")
+
+    try:
+        data, info = load_data(config)
+    except (DatasetNotFound, IDXError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    model = build_cnn(np.random.default_rng([config["seed"], 1]))
+    opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
+    batch_rng = np.random.default_rng([config["seed"], 2])
+    if resumed:
+        restore_params(out / "last.npz", model.params(), resumed.params)
+        opt.load_state_dict(resumed.optimizer)
+        batch_rng.bit_generator.state = resumed.meta["batch_rng"]
+    steps_per_epoch = -(-len(data["x_train"]) // config["batch_size"])
+    schedule = make_schedule(config, steps_per_epoch)
+    print(
+        f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
+        f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    for epoch in range(start_epoch, config["epochs"] + 1):
+        start = time.perf_counter()
+        try:
+            train_loss, img_s = train_epoch(
+                model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], batch_rng,
+                f"epoch {epoch}/{config['epochs']}", progress=not args.no_progress,
+            )  # fmt: skip
+        except DivergedError as err:
+            kept = out / "best.npz" if (out / "best.npz").exists() else "none was saved yet"
+            sys.exit(
+                f"Training stopped: {err}. Try a lower learning rate (now --lr {opt.lr:g}). Last good checkpoint: {kept}"
+            )
+        val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])
+        seconds = time.perf_counter() - start
+        history.append(dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, val_acc=val_acc,
+                            lr=opt.lr, seconds=seconds, train_img_s=img_s))  # fmt: skip
+        improved = val_acc > best_acc
+        print(
+            f"epoch {epoch:2d}/{config['epochs']}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
+            f"val acc {val_acc:.2%}  {seconds:.1f} s ({img_s:.0f} img/s){'  *best*' if improved else ''}",
+            flush=True,
+        )
+        best_acc = max(best_acc, val_acc)
+        meta = dict(epoch=epoch, config=config, history=history, best_val_acc=best_acc, data=info,
+                    batch_rng=batch_rng.bit_generator.state)  # fmt: skip
+        if improved:
+            save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
+        save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
+        write_metrics(out, history)
+
+    best = load_checkpoint(out / "best.npz")
+    restore_params(out / "best.npz", model.params(), best.params)
+    test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
+    summary = {"best_epoch": best.meta["epoch"], "best_val_acc": best.meta["best_val_acc"], "test_loss": test_loss,
+               "test_acc": test_acc, "dataset": info["dataset_name"], "total_train_seconds": sum(h["seconds"] for h in history)}  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    plot_curves(history, out / "curves.png")
+    print(f"best checkpoint: epoch {summary['best_epoch']}, validation accuracy {summary['best_val_acc']:.2%}")
+    print(f"test accuracy of the best checkpoint: {test_acc:.2%} (test loss {test_loss:.4f})")
+    print(f"wrote {out}/best.npz, last.npz, metrics.csv, summary.json, curves.png")
+    return summary
+
+
+def write_metrics(out, history):
+    with (out / "metrics.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def plot_curves(history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(epochs, [h["train_loss"] for h in history], "o-", label="train")
+    ax1.plot(epochs, [h["val_loss"] for h in history], "s-", label="validation")
+    ax1.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title="Loss")
+    ax1.legend()
+    ax2.plot(epochs, [100 * h["val_acc"] for h in history], "s-", color="C1")
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="Validation accuracy")
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
