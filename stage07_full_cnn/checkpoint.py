@@ -88,9 +88,8 @@ def restore_params(path, model_params, saved_params):
     for name, p in model_params.items():
         saved = saved_params[name]
         if saved.shape != p.shape or saved.dtype != p.dtype:
-            raise CheckpointError(
-                f"{path}: parameter {name} is {saved.dtype}{list(saved.shape)}, the model needs {p.dtype}{list(p.shape)}"
-            )
+            found, needed = f"{saved.dtype}{list(saved.shape)}", f"{p.dtype}{list(p.shape)}"
+            raise CheckpointError(f"{path}: parameter {name} is {found}, the model needs {needed}")
         if not np.all(np.isfinite(saved)):
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
         p[...] = saved

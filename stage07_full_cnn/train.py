@@ -121,24 +121,27 @@ def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=T
 # --8<-- [end:epoch]
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
-    out = args.out
-    config = {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("resume", "no_progress")
-    }
-    history, best_acc, start_epoch, resumed = [], -1.0, 1, None
+def start(args):
+    """A fresh run from args, or the run saved in OUT/last.npz with --resume.
+
+    Returns (config, model, optimizer, batch generator, data, data info, run state).
+    Weight initialization, the validation split and the batch order each draw from
+    their own generator seeded by [seed, k], so a resumed run only needs the batch
+    generator's state to continue exactly where it stopped.
+    """
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    for key in ("resume", "no_progress"):
+        config.pop(key)
+    state = {"history": [], "best_val_acc": -1.0, "epoch": 0}
+    resumed = None
     if args.resume:
         try:
-            resumed = load_checkpoint(out / "last.npz")
+            resumed = load_checkpoint(args.out / "last.npz")
         except CheckpointError as err:
             sys.exit(f"cannot resume: {err}")
         config = resumed.meta["config"] | {"epochs": args.epochs}
-        history, best_acc = resumed.meta["history"], resumed.meta["best_val_acc"]
-        start_epoch = resumed.meta["epoch"] + 1
-        print(f"resuming {out} after epoch {resumed.meta['epoch']}")
-
+        state = {k: resumed.meta[k] for k in state}
+        print(f"resuming {args.out} after epoch {state['epoch']}")
     try:
         data, info = load_data(config)
     except (DatasetNotFound, IDXError, ValueError) as err:
@@ -147,52 +150,67 @@ def main(argv=None):
     opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
     batch_rng = np.random.default_rng([config["seed"], 2])
     if resumed:
-        restore_params(out / "last.npz", model.params(), resumed.params)
+        restore_params(args.out / "last.npz", model.params(), resumed.params)
         opt.load_state_dict(resumed.optimizer)
         batch_rng.bit_generator.state = resumed.meta["batch_rng"]
-    steps_per_epoch = -(-len(data["x_train"]) // config["batch_size"])
-    schedule = make_schedule(config, steps_per_epoch)
+    return config, model, opt, batch_rng, data, info, state
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
+    config, model, opt, batch_rng, data, info, state = start(args)
+    out, epochs = args.out, config["epochs"]
+    schedule = make_schedule(config, steps_per_epoch=-(-len(data["x_train"]) // config["batch_size"]))
     print(
         f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
-
     out.mkdir(parents=True, exist_ok=True)
-    for epoch in range(start_epoch, config["epochs"] + 1):
-        start = time.perf_counter()
+    for epoch in range(state["epoch"] + 1, epochs + 1):
+        start_time = time.perf_counter()
         try:
             train_loss, img_s = train_epoch(
                 model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], batch_rng,
-                f"epoch {epoch}/{config['epochs']}", progress=not args.no_progress,
+                desc=f"epoch {epoch}/{epochs}", progress=not args.no_progress,
             )  # fmt: skip
         except DivergedError as err:
-            kept = out / "best.npz" if (out / "best.npz").exists() else "none was saved yet"
-            sys.exit(
-                f"Training stopped: {err}. Try a lower learning rate (now --lr {opt.lr:g}). Last good checkpoint: {kept}"
-            )
+            kept = out / "best.npz" if (out / "best.npz").exists() else "none saved yet"
+            sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {opt.lr:g}). Last good: {kept}")
         val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])
-        seconds = time.perf_counter() - start
-        history.append(dict(epoch=epoch, train_loss=train_loss, val_loss=val_loss, val_acc=val_acc,
-                            lr=opt.lr, seconds=seconds, train_img_s=img_s))  # fmt: skip
-        improved = val_acc > best_acc
+        seconds = time.perf_counter() - start_time
+        improved = val_acc > state["best_val_acc"]
         print(
-            f"epoch {epoch:2d}/{config['epochs']}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
-            f"val acc {val_acc:.2%}  {seconds:.1f} s ({img_s:.0f} img/s){'  *best*' if improved else ''}",
+            f"epoch {epoch:2d}/{epochs}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  val acc {val_acc:.2%}"
+            f"  {seconds:.1f} s ({img_s:.0f} img/s){'  *best*' if improved else ''}",
             flush=True,
         )
-        best_acc = max(best_acc, val_acc)
-        meta = dict(epoch=epoch, config=config, history=history, best_val_acc=best_acc, data=info,
-                    batch_rng=batch_rng.bit_generator.state)  # fmt: skip
+        state["history"].append(
+            {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc, "lr": opt.lr,
+             "seconds": seconds, "train_img_s": img_s}
+        )  # fmt: skip
+        state.update(epoch=epoch, best_val_acc=max(val_acc, state["best_val_acc"]))
+        meta = {**state, "config": config, "data": info, "batch_rng": batch_rng.bit_generator.state}
         if improved:
             save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
         save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
-        write_metrics(out, history)
+        write_metrics(out, state["history"])
+    return finish(out, model, data, info, state["history"])
 
+
+def finish(out, model, data, info, history):
+    """Test the best checkpoint, write summary.json and curves.png; return the summary."""
     best = load_checkpoint(out / "best.npz")
     restore_params(out / "best.npz", model.params(), best.params)
     test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
-    summary = {"best_epoch": best.meta["epoch"], "best_val_acc": best.meta["best_val_acc"], "test_loss": test_loss,
-               "test_acc": test_acc, "dataset": info["dataset_name"], "total_train_seconds": sum(h["seconds"] for h in history)}  # fmt: skip
+    summary = {
+        "dataset": info["dataset_name"],
+        "best_epoch": best.meta["epoch"],
+        "best_val_acc": best.meta["best_val_acc"],
+        "test_loss": test_loss,
+        "test_acc": test_acc,
+        "train_seconds": sum(h["seconds"] for h in history),
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     plot_curves(history, out / "curves.png")
     print(f"best checkpoint: epoch {summary['best_epoch']}, validation accuracy {summary['best_val_acc']:.2%}")

@@ -24,7 +24,7 @@ def test_round_trip_keeps_weights_optimizer_state_and_meta(tmp_path):
     restore_params("c.npz", other.params(), ckpt.params)
     for k, v in model.params().items():
         np.testing.assert_array_equal(other.params()[k], v)
-    loaded, meta = load_model(tmp_path / "c.npz")
+    loaded, _ = load_model(tmp_path / "c.npz")
     np.testing.assert_array_equal(loaded.params()["0.W"], model.params()["0.W"])
 
 
