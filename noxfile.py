@@ -73,3 +73,49 @@ def bench(session):
     """The full CNN's speed against this machine's arithmetic limit (one Fashion-MNIST epoch)."""
     install(session)
     session.run("python", "-m", "stage07_full_cnn.benchmark", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def parity(session):
+    """Every layer, optimizer and the whole network against PyTorch (installs torch; never skipped)."""
+    install(session, "parity")
+    session.run("pytest", "-m", "torch", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(name="bench-torch", python=PYTHON)
+def bench_torch(session):
+    """Training and inference speed against PyTorch CPU, alternating, in one run."""
+    install(session, "parity")
+    session.run("python", "-m", "stage07_full_cnn.bench_torch", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session):
+    """Build the site strictly (`nox -s docs -- serve` serves it at http://127.0.0.1:8000)."""
+    session.install(*groups("docs"))
+    if session.posargs and session.posargs[0] == "serve":
+        session.run("mkdocs", "serve", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def figures(session):
+    """Regenerate every table and figure under docs/results (a few minutes; not the speed runs)."""
+    install(session)
+    session.run("python", "-m", "stage01_fc.train", "--out", "docs/results/stage01")
+    for module in (
+        "stage01_fc.benchmark",
+        "stage02_naive_conv.benchmark",
+        "stage03_pooling.benchmark",
+        "stage04_im2col.benchmark",
+        "stage05_strided_pool.benchmark",
+        "stage06_optimizers.compare",
+    ):
+        session.run("python", "-m", module)
+    run, results = "runs/figures-mnist-sample", "docs/results/stage07"
+    session.run("python", "-m", "stage07_full_cnn.train", "--dataset", "mnist-sample", "--out", run, "--no-progress")
+    session.run("python", "-m", "stage07_full_cnn.evaluate", f"{run}/best.npz", "--out", results)
+    session.run("python", "-m", "stage07_full_cnn.visualize", f"{run}/best.npz", "--out", results)
+    for name in ("curves.png", "metrics.csv", "summary.json"):
+        session.run("cp", f"{run}/{name}", results, external=True)

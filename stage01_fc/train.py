@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +51,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="also write the log as OUT/mlp.md (for the docs)")
     args = parser.parse_args(argv)
 
     data = load_sample()
@@ -57,16 +59,23 @@ def main(argv=None):
     x_test, y_test = to_float(data.test_images), data.test_labels
     rng = np.random.default_rng(args.seed)
     model = mlp([28 * 28, args.hidden, 10], rng)
-    print(f"MLP 784-{args.hidden}-10 on mnist-sample: {len(x_train)} train, {len(x_test)} test digits")
+    log = [f"MLP 784-{args.hidden}-10, SGD lr {args.lr}, batch {args.batch_size}, seed {args.seed}, on mnist-sample: "
+           f"{len(x_train)} train, {len(x_test)} test digits"]  # fmt: skip
+    print(log[0])
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         train_loss = train_epoch(model, x_train, y_train, args.batch_size, args.lr, rng)
         test_loss, test_acc = evaluate(model, x_test, y_test)
-        print(
+        log.append(
             f"epoch {epoch:2d}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
             f"test acc {test_acc:.2%}  ({time.perf_counter() - start:.2f} s)"
         )
-    print(f"final test accuracy: {test_acc:.2%}")
+        print(log[-1])
+    log.append(f"final test accuracy: {test_acc:.2%}")
+    print(log[-1])
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "mlp.md").write_text("```text\n" + "\n".join(log) + "\n```\n")
     return test_acc
 
 

@@ -28,22 +28,19 @@ def confusion_matrix(y_true, y_pred, k):
 
 
 def report(cm, names):
-    """The per-class table, the matrix and the most-confused pairs, as text."""
+    """The per-class table, the matrix and the most-confused pairs, as markdown."""
     k = len(names)
     per_class = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     lines = ["| class | images | accuracy |", "|---|---|---|"]
     lines += [f"| {names[i]} | {cm[i].sum()} | {per_class[i]:.2%} |" for i in range(k)]
-    lines += [
-        "",
-        "confusion matrix (rows: true class, columns: predicted)",
-        "      " + "".join(f"{i:>6}" for i in range(k)),
-    ]
-    lines += [f"{i:>6}" + "".join(f"{c:>6}" for c in cm[i]) for i in range(k)]
+    lines += ["", "Confusion matrix (rows: true class, columns: predicted):", "", "```text"]
+    lines += ["      " + "".join(f"{i:>6}" for i in range(k))]
+    lines += [f"{i:>6}" + "".join(f"{c:>6}" for c in cm[i]) for i in range(k)] + ["```"]
     off = cm.copy()
     np.fill_diagonal(off, 0)
     pairs = sorted(((off[i, j], i, j) for i in range(k) for j in range(k) if off[i, j]), reverse=True)[:5]
-    lines += ["", "most confused (true -> predicted):"]
-    lines += [f"  {names[i]} -> {names[j]}: {n} images" for n, i, j in pairs]
+    lines += ["", "Most confused (true -> predicted):", ""]
+    lines += [f"- {names[i]} -> {names[j]}: {n} images" for n, i, j in pairs]
     return "\n".join(lines)
 
 
@@ -65,14 +62,15 @@ def main(argv=None):
     pred, y = logits.argmax(axis=1), data.test_labels
     cm = confusion_matrix(y, pred, len(data.class_names))
     print(f"{args.checkpoint} (epoch {meta['epoch']}) on {data.name} test set: {len(y)} images")
-    print(f"test accuracy: {(pred == y).mean():.2%}\n")
-    print(report(cm, data.class_names))
+    text = f"test accuracy: {(pred == y).mean():.2%}\n\n{report(cm, data.class_names)}"
+    print(text)
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.md").write_text(text + "\n")
     plot_confusion(cm, data.class_names, out / "confusion.png")
     wrong = np.flatnonzero(pred != y)
     plot_misclassified(data.test_images, y, pred, wrong[:40], data.class_names, out / "misclassified.png")
-    print(f"\nwrote {out / 'confusion.png'} and {out / 'misclassified.png'}")
+    print(f"\nwrote {out / 'evaluation.md'}, {out / 'confusion.png'} and {out / 'misclassified.png'}")
     return cm
 
 

@@ -18,7 +18,8 @@ def test_evaluate_writes_report_and_figures(tiny_run, tmp_path, capsys):
     cm = evaluate([str(tiny_run / "best.npz"), "--out", str(tmp_path)])
     assert cm.sum() == 1000
     out = capsys.readouterr().out
-    assert "test accuracy:" in out and "most confused" in out and "| 9 |" in out
+    assert "test accuracy:" in out and "Most confused" in out and "| 9 |" in out
+    assert (tmp_path / "evaluation.md").read_text().startswith("test accuracy:")
     assert (tmp_path / "confusion.png").stat().st_size > 0 and (tmp_path / "misclassified.png").stat().st_size > 0
 
 

@@ -1,9 +1,11 @@
 import numpy as np
 
+from shared.datasets import load_sample
 from shared.gradcheck import assert_gradients_close, check_layer
+from shared.preprocess import to_float
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import ReLU, Sequential
-from stage07_full_cnn.model import build_cnn, count_parameters
+from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
 
 
 def test_reference_parameter_count_and_shapes():
@@ -52,3 +54,15 @@ def test_whole_network_gradients_in_float64():
 
     x = rng.standard_normal((2, 28, 28, 1))
     assert_gradients_close(check_layer(WithLoss(), x, rng, max_coords=15))
+
+
+def test_ties_are_common_in_the_first_pool_on_real_digits():
+    # the premise of stage 3's tie rule: identical background windows give exactly tied maxima
+    data = load_sample()
+    x = np.ascontiguousarray(to_model_input(to_float(data.train_images[:64])))
+    conv1 = build_cnn(np.random.default_rng(0)).layers[0].forward(x)
+    windows = conv1.reshape(64, 14, 2, 14, 2, 32)
+    top = windows.max(axis=(2, 4), keepdims=True)
+    tied = (windows == top).sum(axis=(2, 4)) > 1
+    positive = top[:, :, 0, :, 0, :] > 0
+    assert (tied & positive).sum() > 0.2 * positive.sum()

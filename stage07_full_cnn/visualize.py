@@ -1,0 +1,77 @@
+"""What did the network learn? Its first-layer filters and one digit's feature maps.
+
+    python -m stage07_full_cnn.visualize CHECKPOINT [--index 0] [--out FOLDER]
+
+Writes filters.png (the 32 conv1 kernels, 5x5 each) and feature_maps.png (a test
+digit and the activations after each conv block, 8 channels each) into --out
+(default: the checkpoint's folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from shared.datasets import load_dataset
+from shared.preprocess import to_float
+from stage07_full_cnn.model import load_model, to_model_input
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--index", type=int, default=0, help="which test image to show")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model, meta = load_model(args.checkpoint)
+    out = args.out or args.checkpoint.parent
+    out.mkdir(parents=True, exist_ok=True)
+
+    w = model.params()["0.W"][:, 0]  # (32, 5, 5)
+    fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
+    for ax, k in zip(axes.flat, w):
+        lim = np.abs(k).max()
+        ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.axis("off")
+    fig.suptitle("The 32 first-layer filters (5x5; red positive, blue negative)")
+    fig.tight_layout()
+    fig.savefig(out / "filters.png", dpi=110)
+    plt.close(fig)
+
+    info = meta["data"]
+    data = load_dataset(info["dataset_name"], meta["config"]["data_dir"])
+    image = data.test_images[args.index]
+    h = to_model_input(to_float(image[None], info["mean"], info["std"]))
+    stages = {}
+    for i, layer in enumerate(model.layers[:6]):
+        h = layer.forward(h, train=False)
+        if i in (0, 2, 3, 5):
+            stages[f"after layer {i} ({type(layer).__name__})"] = h[0]
+    fig, axes = plt.subplots(len(stages), 9, figsize=(11, 1.45 * len(stages) + 0.6))
+    for row, (name, maps) in zip(axes, stages.items()):
+        row[0].imshow(image, cmap="gray")
+        row[0].set_title("input", fontsize=7)
+        for j, ax in enumerate(row[1:]):
+            ax.imshow(maps[:, :, j], cmap="magma")
+            ax.set_title(f"{name.split(' (')[1][:-1]} ch {j}", fontsize=6)
+        row[0].set_ylabel(name, fontsize=7)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    label = data.class_names[data.test_labels[args.index]]
+    fig.suptitle(f"Feature maps for test image {args.index} (a '{label}'), first 8 channels after each step")
+    fig.tight_layout()
+    fig.savefig(out / "feature_maps.png", dpi=110)
+    plt.close(fig)
+    print(f"wrote {out / 'filters.png'} and {out / 'feature_maps.png'}")
+
+
+if __name__ == "__main__":
+    main()
