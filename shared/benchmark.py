@@ -55,6 +55,11 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def machine_line() -> str:
+    """machine_info() as one line, for the foot of a saved table."""
+    return ", ".join(f"{k} {v}" for k, v in machine_info().items())
+
+
 def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     """This machine's float32 matmul throughput on an n x n product, in GFLOP/s."""
     rng = np.random.default_rng(0)
@@ -80,7 +85,10 @@ class Benchmark:
 
     def add(self, case: str, impl: str, fn: Callable[[], object], repeats: int = 5, scale: float = 1.0, note=""):
         """Time fn and record it; `scale` multiplies the time (e.g. a small batch scaled up linearly)."""
-        seconds = median_time(fn, repeats) * scale
+        return self.record(case, impl, median_time(fn, repeats) * scale, repeats, note)
+
+    def record(self, case: str, impl: str, seconds: float, repeats: int = 1, note=""):
+        """Record a time measured elsewhere (or derived from one, as `note` should say)."""
         self.rows.append(Row(case, impl, seconds, repeats, note))
         return seconds
 
@@ -108,8 +116,30 @@ class Benchmark:
     def save(self, folder: Path, name: str, baseline: str | None = None) -> None:
         """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
-        info = machine_info()
-        machine = ", ".join(f"{k} {v}" for k, v in info.items())
-        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine}.\n")
-        payload = {"title": self.title, "machine": info, "rows": [asdict(r) for r in self.rows], **self.extra}
+        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine_line()}.\n")
+        payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows], **self.extra}
         (folder / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def plot_time_vs_batch(bench: Benchmark, panels, batches, title: str, path: Path) -> None:
+    """Log-log time against batch size: one panel per name in `panels`, one line per
+    implementation and phase, from rows named "<panel> <forward|backward> N=<batch>"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], panels):
+        for impl, style in zip(bench.impls(), ("--", "-", ":")):
+            for phase, marker in (("forward", "o"), ("backward", "s")):
+                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in batches]
+                ax.loglog(batches, t, style, marker=marker, label=f"{impl}, {phase}")
+        ax.set(title=name, xlabel="batch size")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("seconds (median)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

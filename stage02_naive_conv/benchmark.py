@@ -49,10 +49,15 @@ def main(argv=None):
         "macs_per_image": {"dense": d_in * d_out, "conv": d_out * 25},
     }
     print(f"\n{bench.title}\n\n{bench.table('conv (stage02, loops)')}\n")
-    for key, v in bench.extra.items():
-        print(f"{key}: dense {v['dense']:,}  conv {v['conv']:,}  (conv needs {v['dense'] / v['conv']:,.0f}x fewer)")
+    counts = [
+        f"{key.replace('_', ' ')}: dense {v['dense']:,}, conv {v['conv']:,} (the conv needs {v['dense'] / v['conv']:,.0f}x fewer)"
+        for key, v in bench.extra.items()
+    ]
+    print("\n".join(counts))
     print("\nFewer parameters and less arithmetic, yet the loops lose to one BLAS call: stage 4 fixes that.")
     bench.save(args.out, "conv_vs_dense", "conv (stage02, loops)")
+    with (args.out / "conv_vs_dense.md").open("a") as fh:
+        fh.write("\n" + "\n\n".join(counts) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, matmul_gflops, median_time
+from shared.benchmark import Benchmark, matmul_gflops, median_time, plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage04_im2col.conv import conv_backward, conv_forward, weights_as_matrix
@@ -57,11 +57,9 @@ def main(argv=None):
             x = rng.standard_normal((n, size, size, c), dtype=np.float32)
             y, cache = conv_forward(x, w, b, 1, 2)
             dy = rng.standard_normal(y.shape, dtype=np.float32)
-            bench.add(f"{name} forward N={n}", "naive (stage02)", lambda: None, 1, 0.0)
-            bench.rows[-1].seconds, bench.rows[-1].note = naive_fwd * n, naive_note
+            bench.record(f"{name} forward N={n}", "naive (stage02)", naive_fwd * n, 3, naive_note)
             bench.add(f"{name} forward N={n}", "im2col (stage04)", lambda: conv_forward(x, w, b, 1, 2))
-            bench.add(f"{name} backward N={n}", "naive (stage02)", lambda: None, 1, 0.0)
-            bench.rows[-1].seconds, bench.rows[-1].note = naive_bwd * n, naive_note
+            bench.record(f"{name} backward N={n}", "naive (stage02)", naive_bwd * n, 3, naive_note)
             bench.add(f"{name} backward N={n}", "im2col (stage04)", lambda: conv_backward(dy, cache))
 
     # conv2 at batch 64: GFLOP/s against the machine's matmul, and the two ways to get dx
@@ -105,29 +103,13 @@ def main(argv=None):
     bench.save(args.out, "conv", "naive (stage02)")
     with (args.out / "conv.md").open("a") as fh:
         fh.write("\n" + summary.replace("\n", "\n\n") + "\n")
-    plot(bench, args.out / "conv_vs_batch.png")
-
-
-def plot(bench, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, name in zip(axes, LAYERS):
-        for impl, style in (("naive (stage02)", "--"), ("im2col (stage04)", "-")):
-            for phase, marker in (("forward", "o"), ("backward", "s")):
-                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in BATCHES]
-                ax.loglog(BATCHES, t, style, marker=marker, label=f"{impl}, {phase}")
-        ax.set(title=name, xlabel="batch size")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("seconds (median)")
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Convolution time against batch size (log-log); naive scaled from batch 1")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plot_time_vs_batch(
+        bench,
+        LAYERS,
+        BATCHES,
+        "Convolution time against batch size (log-log); naive scaled from batch 1",
+        args.out / "conv_vs_batch.png",
+    )
 
 
 if __name__ == "__main__":

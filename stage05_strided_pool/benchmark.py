@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, median_time
+from shared.benchmark import Benchmark, median_time, plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 from stage04_im2col.conv import conv_backward, conv_forward
@@ -73,29 +73,9 @@ def main(argv=None):
     bench.save(args.out, "pool", "naive (stage03)")
     with (args.out / "pool.md").open("a") as fh:
         fh.write("\n" + summary + "\n")
-    plot(bench, args.out / "pool_vs_batch.png")
-
-
-def plot(bench, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, name in zip(axes, SHAPES):
-        for impl, style in (("naive (stage03)", "--"), ("strided (stage05)", "-")):
-            for phase, marker in (("forward", "o"), ("backward", "s")):
-                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in BATCHES]
-                ax.loglog(BATCHES, t, style, marker=marker, label=f"{impl}, {phase}")
-        ax.set(title=name, xlabel="batch size")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("seconds (median)")
-    axes[0].legend(fontsize=8)
-    fig.suptitle("2x2 max pool time against batch size (log-log)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plot_time_vs_batch(
+        bench, SHAPES, BATCHES, "2x2 max pool time against batch size (log-log)", args.out / "pool_vs_batch.png"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info
+from shared.benchmark import machine_info, machine_line
 from shared.datasets import load_sample
 from shared.preprocess import minibatches, to_float
 from stage01_fc.functional import softmax_cross_entropy
@@ -89,7 +89,7 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    machine = ", ".join(f"{k} {v}" for k, v in machine_info().items())
+    machine = machine_line()
     (args.out / "optimizers.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
     summary = {name: {k: v for k, v in r.items() if k != "losses"} for name, r in results.items()}
     (args.out / "optimizers.json").write_text(json.dumps({"machine": machine_info(), "results": summary}, indent=2))

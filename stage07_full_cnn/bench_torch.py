@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, median_time
+from shared.benchmark import machine_info, machine_line, median_time
 from shared.memory import reuse_freed_memory
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.schedules import constant
@@ -85,8 +85,7 @@ def main(argv=None):
     table = "\n".join(lines)
     print("\n" + table)
     args.out.mkdir(parents=True, exist_ok=True)
-    info = machine_info()
-    machine = ", ".join(f"{k} {v}" for k, v in info.items())
+    info, machine = machine_info(), machine_line()
     (args.out / "bench_torch.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
     payload = {"data": note, "epochs_s": epochs, "inference_s": infer, "epoch_s": epoch_s, "inference_ips": infer_ips,
                "train_ratio": ratio_train, "inference_ratio": ratio_infer, "machine": info}  # fmt: skip

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, matmul_gflops, median_time
+from shared.benchmark import machine_info, machine_line, matmul_gflops, median_time
 from shared.datasets import DatasetNotFound, load_dataset
 from shared.memory import reuse_freed_memory
 from shared.preprocess import to_float
@@ -136,7 +136,7 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    machine = ", ".join(f"{k} {v}" for k, v in results["machine"].items())
+    machine = machine_line()
     (args.out / "speed.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
     (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nsaved {args.out}/speed.md and speed.json")

@@ -63,7 +63,10 @@ def to_model_input(x_nchw):
 
 
 def load_model(path):
-    """The CNN with the weights of checkpoint `path`, and the checkpoint's meta data."""
+    """The CNN with the weights of checkpoint `path`, and the checkpoint's meta data.
+
+    Raises CheckpointError for a missing, damaged or foreign file.
+    """
     checkpoint = load_checkpoint(path)
     model = build_cnn(np.random.default_rng(0))
     restore_params(path, model.params(), checkpoint.params)

@@ -11,9 +11,10 @@ def test_median_time_counts_calls():
 
 def test_table_and_json(tmp_path):
     bench = Benchmark("t")
-    from shared.benchmark import Row
 
-    bench.rows += [Row("a", "slow", 0.010, 3), Row("a", "fast", 0.002, 3), Row("b", "slow", 0.004, 3, "scaled")]
+    bench.record("a", "slow", 0.010, 3)
+    bench.record("a", "fast", 0.002, 3)
+    bench.record("b", "slow", 0.004, 3, "scaled")
     table = bench.table("slow")
     assert "| a | 10 | 2 | 5x |" in table
     assert "| b | 4 |  |  |" in table and "Note: scaled" in table
