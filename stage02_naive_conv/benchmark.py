@@ -50,7 +50,8 @@ def main(argv=None):
     }
     print(f"\n{bench.title}\n\n{bench.table('conv (stage02, loops)')}\n")
     counts = [
-        f"{key.replace('_', ' ')}: dense {v['dense']:,}, conv {v['conv']:,} (the conv needs {v['dense'] / v['conv']:,.0f}x fewer)"
+        f"{key.replace('_', ' ')}: dense {v['dense']:,}, conv {v['conv']:,} "
+        f"(the conv needs {v['dense'] / v['conv']:,.0f}x fewer)"
         for key, v in bench.extra.items()
     ]
     print("\n".join(counts))
