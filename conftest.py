@@ -8,5 +8,5 @@ def torch():
     """PyTorch, imported on demand: a missing torch fails the parity tests loudly, never skips them."""
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # idle OpenMP threads would spin against NumPy's BLAS threads
     return torch
