@@ -59,8 +59,10 @@ def main(argv=None):
     x_test, y_test = to_float(data.test_images), data.test_labels
     rng = np.random.default_rng(args.seed)
     model = mlp([28 * 28, args.hidden, 10], rng)
-    log = [f"MLP 784-{args.hidden}-10, SGD lr {args.lr}, batch {args.batch_size}, seed {args.seed}, on mnist-sample: "
-           f"{len(x_train)} train, {len(x_test)} test digits"]  # fmt: skip
+    log = [
+        f"MLP 784-{args.hidden}-10, SGD lr {args.lr}, batch {args.batch_size}, seed {args.seed}, "
+        f"on mnist-sample: {len(x_train)} train, {len(x_test)} test digits"
+    ]
     print(log[0])
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()

@@ -87,8 +87,16 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     info, machine = machine_info(), machine_line()
     (args.out / "bench_torch.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
-    payload = {"data": note, "epochs_s": epochs, "inference_s": infer, "epoch_s": epoch_s, "inference_ips": infer_ips,
-               "train_ratio": ratio_train, "inference_ratio": ratio_infer, "machine": info}  # fmt: skip
+    payload = {
+        "data": note,
+        "epochs_s": epochs,
+        "inference_s": infer,
+        "epoch_s": epoch_s,
+        "inference_ips": infer_ips,
+        "train_ratio": ratio_train,
+        "inference_ratio": ratio_infer,
+        "machine": info,
+    }
     (args.out / "bench_torch.json").write_text(json.dumps(payload, indent=2) + "\n")
     plot(epoch_s, infer_ips, args.out / "bench_torch.png")
 

@@ -29,7 +29,6 @@ from stage04_im2col.layers import Conv2D
 from stage05_strided_pool.layers import MaxPool2D
 from stage07_full_cnn.checkpoint import load_checkpoint, restore_params
 
-INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 
 
