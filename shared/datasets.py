@@ -161,11 +161,11 @@ def load_sample() -> Dataset:
     )
 
 
-def _download(name: str, target: Path) -> list[Path]:
-    """Download the four files into `target`, trying each mirror; md5-checked by pooch."""
+def _download(name: str, cache: Path) -> list[Path]:
+    """Download the four files into cache/name, trying each mirror; md5-checked by pooch."""
     import pooch
 
-    spec = SOURCES[name]
+    spec, target = SOURCES[name], cache / name
     paths, errors = [], []
     for part in PARTS:
         fname = part + ".gz"
@@ -183,7 +183,7 @@ def _download(name: str, target: Path) -> list[Path]:
             except Exception as err:  # network errors come in many types; report each, then try the next mirror
                 errors.append(f"  {mirror}{fname}: {type(err).__name__}: {err}")
         else:
-            raise DatasetNotFound(_not_found_message(name, target, "downloading failed:\n" + "\n".join(errors)))
+            raise DatasetNotFound(_not_found_message(name, cache, "downloading failed:\n" + "\n".join(errors)))
     return paths
 
 
@@ -218,7 +218,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None, download: bool =
         return _load_paths(name, str(found[0]), found[1], spec.class_names)
     if not download:
         raise DatasetNotFound(_not_found_message(name, cache, "downloading is switched off."))
-    paths = _download(name, cache / name)
+    paths = _download(name, cache)
     return _load_paths(name, f"downloaded into {cache / name}", paths, spec.class_names)
 
 

@@ -77,6 +77,7 @@ def test_offline_and_absent_gives_a_clear_error(tmp_path, monkeypatch):
     for part in PARTS:
         assert part + ".gz" in msg
     assert "--data-dir" in msg and "MNIST/raw" in msg
+    assert f"put them in {tmp_path / 'mnist'} (the cache)" in msg
 
 
 def test_no_download_flag(tmp_path):
