@@ -43,6 +43,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("docs/results/stage04"))
     args = parser.parse_args(argv)
+    reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)
     bench = Benchmark("stage04: im2col conv vs naive loops (float32, 5x5, pad 2)")
     naive_note = "naive times are measured at batch 1 and scaled linearly to the batch size"
@@ -72,8 +73,6 @@ def main(argv=None):
     def conv2_step():
         return conv_backward(dy, conv_forward(x, w, b, 1, 2)[1])
 
-    default_allocator = median_time(conv2_step, repeats=7)
-    allocator_tuned = reuse_freed_memory()
     # alternate the two measurements, so that a noisy neighbour on a shared machine hits both
     rounds = np.array([(median_time(conv2_step, repeats=5), matmul_gflops(repeats=3)) for _ in range(5)])
     fwd_bwd, matmul = np.median(rounds, axis=0)
@@ -81,8 +80,6 @@ def main(argv=None):
     per_offset = median_time(lambda: conv_backward(dy, cache), repeats=5)
     conv2 = 3 * conv_flops(64, 32, 64, 14) / fwd_bwd / 1e9
     bench.extra = {
-        "conv2_fwd_bwd_batch64_default_allocator_s": default_allocator,
-        "allocator_tuned": allocator_tuned,
         "conv2_fwd_bwd_batch64_s": fwd_bwd,
         "conv2_gflops": conv2,
         "matmul_2048_gflops": matmul,
@@ -92,8 +89,6 @@ def main(argv=None):
     }
     print(f"\n{bench.title}\n\n{bench.table('naive (stage02)')}\n")
     summary = (
-        f"conv2 forward+backward, batch 64: {default_allocator * 1e3:.1f} ms with the default allocator, "
-        f"{fwd_bwd * 1e3:.1f} ms after shared.memory.reuse_freed_memory() (took effect: {allocator_tuned})\n"
         f"conv2 forward+backward, batch 64: {fwd_bwd * 1e3:.1f} ms = {conv2:.1f} GFLOP/s; "
         f"float32 matmul 2048x2048: {matmul:.1f} GFLOP/s; ratio {conv2 / matmul:.0%}\n"
         f"conv2 backward, batch 64: textbook dcols + col2im {textbook * 1e3:.1f} ms, "

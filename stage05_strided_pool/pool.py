@@ -45,7 +45,7 @@ def maxpool_forward(x, size=2, stride=2):
             candidate = r[:, :, k // size, :, k % size, :]
             greater = candidate > out  # strict: a tie keeps the earlier offset
             np.maximum(out, candidate, out=out)
-            winner += greater * (k - winner)  # = where(greater, k, winner), 10x faster than a mask
+            winner += greater * (k - winner)  # = where(greater, k, winner), faster than a mask
     else:
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride]
         windows = windows.reshape(N, Ho, Wo, C, size * size)  # copies the windows
