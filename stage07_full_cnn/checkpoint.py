@@ -61,10 +61,18 @@ def load_checkpoint(path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    with path.open("rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":  # an .npz file is a zip archive
+            raise CheckpointError(f"{path}: not a readable checkpoint (not an .npz file: no zip signature)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+    except ValueError as err:
+        if "pickle" in str(err):
+            reason = "it holds pickled objects, which could run code; a checkpoint never does, so it is refused"
+            raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({err})") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
     if "meta" not in arrays:
         raise CheckpointError(f"{path}: no 'meta' entry; this is not a cnn-from-scratch checkpoint")

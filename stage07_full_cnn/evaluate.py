@@ -11,15 +11,13 @@ the checkpoint's folder). Inference runs in batches of 1,000 with nothing cached
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from shared.datasets import load_dataset
 from shared.preprocess import to_float
-from stage07_full_cnn.checkpoint import CheckpointError
-from stage07_full_cnn.model import load_model, to_model_input
+from stage07_full_cnn.model import load_model_or_exit, to_model_input
 
 
 def confusion_matrix(y_true, y_pred, k):
@@ -51,10 +49,7 @@ def main(argv=None):
     parser.add_argument("--data-dir")
     parser.add_argument("--out", type=Path, help="default: the checkpoint's folder")
     args = parser.parse_args(argv)
-    try:
-        model, meta = load_model(args.checkpoint)
-    except CheckpointError as err:
-        sys.exit(f"error: {err}")
+    model, meta = load_model_or_exit(args.checkpoint)
     info = meta["data"]
     data = load_dataset(args.dataset or info["dataset_name"], args.data_dir or meta["config"]["data_dir"])
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))

@@ -22,12 +22,14 @@ on a quarter of the values. tests/test_model.py checks the two orders agree.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
 from stage04_im2col.layers import Conv2D
 from stage05_strided_pool.layers import MaxPool2D
-from stage07_full_cnn.checkpoint import load_checkpoint, restore_params
+from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params
 
 NUM_CLASSES = 10
 
@@ -70,3 +72,11 @@ def load_model(path):
     model = build_cnn(np.random.default_rng(0))
     restore_params(path, model.params(), checkpoint.params)
     return model, checkpoint.meta
+
+
+def load_model_or_exit(path):
+    """load_model for command-line tools: a bad checkpoint ends the program with its clear message."""
+    try:
+        return load_model(path)
+    except CheckpointError as err:
+        sys.exit(f"error: {err}")

@@ -26,8 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
-from stage07_full_cnn.checkpoint import CheckpointError
-from stage07_full_cnn.model import load_model, to_model_input
+from stage07_full_cnn.model import load_model_or_exit, to_model_input
 
 
 class ImageError(ValueError):
@@ -86,10 +85,7 @@ def main(argv=None):
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("images", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    try:
-        model, meta = load_model(args.checkpoint)
-    except CheckpointError as err:
-        sys.exit(f"error: {err}")
+    model, meta = load_model_or_exit(args.checkpoint)
     info = meta["data"]
     names = info["classes"]
     failed = 0

@@ -16,7 +16,7 @@ import numpy as np
 
 from shared.datasets import load_dataset
 from shared.preprocess import to_float
-from stage07_full_cnn.model import load_model, to_model_input
+from stage07_full_cnn.model import load_model_or_exit, to_model_input
 
 
 def main(argv=None):
@@ -30,7 +30,7 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    model, meta = load_model(args.checkpoint)
+    model, meta = load_model_or_exit(args.checkpoint)
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
 

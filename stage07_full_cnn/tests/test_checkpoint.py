@@ -62,7 +62,7 @@ def test_damaged_files_give_clear_errors(tmp_path):
 def test_pickled_objects_are_refused(tmp_path):
     # an object array can only be stored with pickle; loading must never unpickle it
     np.savez(tmp_path / "evil.npz", meta=np.array('{"format": "x"}'), payload=np.array([object()], dtype=object))
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="holds pickled objects, which could run code"):
         load_checkpoint(tmp_path / "evil.npz")
 
 
