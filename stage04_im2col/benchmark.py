@@ -6,7 +6,8 @@ Forward and backward separately, at batch sizes 1 to 64, float32. The naive side
 is timed at batch 1 and scaled linearly (its cost is linear in the batch: a loop
 over images). Also measures conv2's forward + backward at batch 64 in GFLOP/s,
 beside this machine's float32 matmul on a 2048x2048 product in the same run,
-and the textbook col2im backward against the per-offset one we use.
+the textbook col2im backward against the kernel-row one we use, and blocks of
+conv.CHUNK images against one block for the whole batch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from shared.benchmark import Benchmark, matmul_gflops, median_time, plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
+from stage04_im2col import conv
 from stage04_im2col.conv import conv_backward, conv_forward, weights_as_matrix
 from stage04_im2col.im2col import col2im
 
@@ -77,7 +79,17 @@ def main(argv=None):
     rounds = np.array([(median_time(conv2_step, repeats=5), matmul_gflops(repeats=3)) for _ in range(5)])
     fwd_bwd, matmul = np.median(rounds, axis=0)
     textbook = median_time(lambda: textbook_backward(dy, cache), repeats=5)
-    per_offset = median_time(lambda: conv_backward(dy, cache), repeats=5)
+    ours = median_time(lambda: conv_backward(dy, cache), repeats=5)
+
+    def conv2_step_in_one_block():
+        chunk, conv.CHUNK = conv.CHUNK, len(x)  # one block for the whole batch, for comparison
+        try:
+            return conv2_step()
+        finally:
+            conv.CHUNK = chunk
+
+    blocks = [(median_time(conv2_step, repeats=3), median_time(conv2_step_in_one_block, repeats=3)) for _ in range(5)]
+    in_blocks, one_block = np.median(blocks, axis=0)
     conv2 = 3 * conv_flops(64, 32, 64, 14) / fwd_bwd / 1e9
     bench.extra = {
         "conv2_fwd_bwd_batch64_s": fwd_bwd,
@@ -85,14 +97,18 @@ def main(argv=None):
         "matmul_2048_gflops": matmul,
         "conv2_fraction_of_matmul": conv2 / matmul,
         "conv2_backward_textbook_col2im_s": textbook,
-        "conv2_backward_per_offset_s": per_offset,
+        "conv2_backward_kernel_rows_s": ours,
+        "conv2_fwd_bwd_in_blocks_s": in_blocks,
+        "conv2_fwd_bwd_one_block_s": one_block,
     }
     print(f"\n{bench.title}\n\n{bench.table('naive (stage02)')}\n")
     summary = (
         f"conv2 forward+backward, batch 64: {fwd_bwd * 1e3:.1f} ms = {conv2:.1f} GFLOP/s; "
         f"float32 matmul 2048x2048: {matmul:.1f} GFLOP/s; ratio {conv2 / matmul:.0%}\n"
         f"conv2 backward, batch 64: textbook dcols + col2im {textbook * 1e3:.1f} ms, "
-        f"per-offset products {per_offset * 1e3:.1f} ms ({textbook / per_offset:.2f}x)"
+        f"kernel-row products {ours * 1e3:.1f} ms ({textbook / ours:.2f}x)\n"
+        f"conv2 forward+backward, batch 64: blocks of {conv.CHUNK} images {in_blocks * 1e3:.1f} ms, "
+        f"one block of 64 {one_block * 1e3:.1f} ms ({one_block / in_blocks:.2f}x)"
     )
     print(summary)
     bench.save(args.out, "conv", "naive (stage02)")

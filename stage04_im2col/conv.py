@@ -11,17 +11,26 @@ Backward, with dout_mat = dout reshaped to (N * H' * W', F):
     db = column sums of dout_mat
     dW = cols.T @ dout_mat                     (reshaped back to (F, C, KH, KW))
     dx = col2im(dout_mat @ W_mat.T)            textbook: a big (N H' W', KH KW C) matrix
-We compute dx without that big matrix: for each kernel offset (p, q), the pixels
-it touched get dout_mat @ w[:, :, p, q], an (N H' W', C) product, added straight
-into place. Same arithmetic, a fraction of the memory traffic.
+We compute dx without that big matrix (conv_input_grad): the input gradient is
+itself a convolution of dout with the kernel reversed, and we compute it one
+kernel row at a time, KH products added straight into place.
+
+Both passes work on blocks of CHUNK images: a product's operands are fastest to
+read while they are still in the CPU's cache (a few MB), so each block's windows
+are copied and multiplied at once. CHUNK is the size that measured fastest on the
+CNN's second conv; stage04_im2col.benchmark compares it with one block for the
+whole batch.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from stage02_naive_conv.conv import check_conv_args
-from stage04_im2col.im2col import im2col
+from stage04_im2col.im2col import windows
+
+CHUNK = 8  # images per block: 5 MB of columns for the CNN's second conv
 
 
 def weights_as_matrix(w):
@@ -38,11 +47,17 @@ def conv_forward(x, w, b, stride=1, pad=0):
     CNN's second conv, 14 * 14 * 5 * 5 * 32 floats = 627 KB per image in float32).
     """
     Ho, Wo = check_conv_args(x.shape, w.shape, stride, pad, channel_axis=3)
-    F, _, KH, KW = w.shape
-    cols = im2col(x, KH, KW, stride, pad)
-    out = cols @ weights_as_matrix(w)
+    F, C, KH, KW = w.shape
+    win = windows(x, KH, KW, stride, pad)  # a view, no copy yet
+    cols = np.empty(win.shape, x.dtype)  # (N, H', W', KH, KW, C): im2col's matrix, unflattened
+    out = np.empty((len(x), Ho, Wo, F), np.result_type(x, w))
+    W_mat = weights_as_matrix(w)
+    for start in range(0, len(x), CHUNK):  # copy a few images' windows, multiply them while in cache
+        block = slice(start, start + CHUNK)
+        cols[block] = win[block]
+        np.matmul(cols[block].reshape(-1, KH * KW * C), W_mat, out=out[block].reshape(-1, F))
     out += b
-    return out.reshape(len(x), Ho, Wo, F), (cols, x.shape, w, stride, pad)
+    return out, (cols.reshape(-1, KH * KW * C), x.shape, w, stride, pad)
 
 
 # --8<-- [end:forward]
@@ -55,20 +70,45 @@ def conv_backward(dout, cache, need_dx=True):
     need_dx=False skips the input gradient, for a first layer whose input is data.
     """
     cols, x_shape, w, stride, pad = cache
-    N, H, W, C = x_shape
-    F, _, KH, KW = w.shape
-    _, Ho, Wo, _ = dout.shape
+    F, C, KH, KW = w.shape
     dout_mat = dout.reshape(-1, F)
     db = dout_mat.sum(axis=0)
-    dw = (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
-    if not need_dx:
-        return None, dw, db
-    dx_pad = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dout.dtype)
-    for p in range(KH):
-        for q in range(KW):
-            touched = dx_pad[:, p : p + stride * Ho : stride, q : q + stride * Wo : stride, :]
-            touched += (dout_mat @ w[:, :, p, q]).reshape(N, Ho, Wo, C)
-    return dx_pad[:, pad : pad + H, pad : pad + W, :], dw, db
+    dw = (dout_mat.T @ cols).reshape(F, KH, KW, C).transpose(0, 3, 1, 2)
+    dx = conv_input_grad(dout, w, x_shape, stride, pad) if need_dx else None
+    return dx, dw, db
 
 
 # --8<-- [end:backward]
+
+
+# --8<-- [start:input_grad]
+def conv_input_grad(dout, w, x_shape, stride, pad):
+    """dout: (N, H', W', F), w: (F, C, KH, KW) -> dx: (N, H, W, C)
+
+    Output pixel (i, j) sends dout[n, i, j] @ w[:, :, p, q] to padded input pixel
+    (i*stride + p, j*stride + q). Fix a kernel row p: along the width this is a 1-D
+    "full" convolution. `spread` puts dout[:, :, j] at column j*stride + KW - 1 with
+    zeros around it, so the KW-wide window of spread starting at column x holds, in
+    reverse order of q, every gradient that reaches column x. One matrix of those
+    windows (KW * F values per input pixel) times kernel row p, reversed, gives
+    everything row p sends: KH products added into place, instead of col2im.
+    """
+    N, H, W, C = x_shape
+    F, _, KH, KW = w.shape
+    _, Ho, Wo, _ = dout.shape
+    spread = np.zeros((N, Ho, W + 2 * pad + KW - 1, F), dout.dtype)
+    spread[:, :, KW - 1 : KW - 1 + stride * Wo : stride] = dout
+    strips = sliding_window_view(spread, KW, axis=2)[:, :, pad : pad + W]  # (N, H', W, F, KW), a view
+    strips = strips[..., ::-1].transpose(0, 1, 2, 4, 3)  # (N, H', W, KW, F), q reversed
+    w_rows = w.transpose(2, 3, 0, 1).reshape(KH, KW * F, C)  # w_rows[p]: ((q, f), c)
+    dx_rows = np.zeros((N, H + 2 * pad, W, C), dout.dtype)  # padded in height only
+    for start in range(0, N, CHUNK):  # a block of images at a time, to stay in cache
+        strip_mat = strips[start : start + CHUNK].reshape(-1, KW * F)  # copies this block's windows
+        dx_block = dx_rows[start : start + CHUNK]
+        for p in range(KH):
+            touched = dx_block[:, p : p + stride * Ho : stride]  # input row i*stride + p of output row i
+            touched += (strip_mat @ w_rows[p]).reshape(touched.shape)
+    return dx_rows[:, pad : pad + H]
+
+
+# --8<-- [end:input_grad]

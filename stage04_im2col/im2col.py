@@ -35,16 +35,23 @@ def pad_hw(x, pad):
 
 
 # --8<-- [start:im2col]
+def windows(x, KH, KW, stride=1, pad=0):
+    """x: (N, H, W, C) -> a view (N, H', W', KH, KW, C): windows[n, i, j] is the window under output (i, j)
+
+    sliding_window_view makes a view of every KHxKW window without copying;
+    [::stride] keeps every stride-th window, and the transpose puts (p, q, c) last.
+    """
+    view = sliding_window_view(pad_hw(x, pad), (KH, KW), axis=(1, 2))[:, ::stride, ::stride]
+    return view.transpose(0, 1, 2, 4, 5, 3)
+
+
 def im2col(x, KH, KW, stride=1, pad=0):
     """x: (N, H, W, C) -> cols: (N * H' * W', KH * KW * C)
 
-    sliding_window_view makes a view of every KHxKW window, (N, H'', W'', C, KH, KW),
-    without copying; [::stride] keeps every stride-th window. The transpose puts
-    (p, q, c) last, and reshape copies the windows into one contiguous matrix:
-    the only copy, with no Python loop over images or pixels.
+    reshape copies the windows into one contiguous matrix: the only copy, with no
+    Python loop over images or pixels.
     """
-    windows = sliding_window_view(pad_hw(x, pad), (KH, KW), axis=(1, 2))[:, ::stride, ::stride]
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, KH * KW * x.shape[3])
+    return windows(x, KH, KW, stride, pad).reshape(-1, KH * KW * x.shape[3])
 
 
 # --8<-- [end:im2col]

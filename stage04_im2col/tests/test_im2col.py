@@ -7,6 +7,7 @@ import pytest
 
 from shared.gradcheck import assert_gradients_close, check_function, check_layer
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
+from stage04_im2col import conv
 from stage04_im2col.conv import conv_backward, conv_forward
 from stage04_im2col.im2col import col2im, im2col
 from stage04_im2col.layers import Conv2D
@@ -53,6 +54,24 @@ def test_matches_naive_on_many_random_configurations(dtype, rtol):
         dx, dw, db = conv_backward(nhwc(dout), cache)
         for fast, slow in zip((nchw(dx), dw, db), conv_backward_naive(dout, ref_cache)):
             np.testing.assert_allclose(fast, slow, rtol=rtol, atol=rtol * np.abs(slow).max())
+
+
+def test_blocks_of_images_match_one_block_and_the_naive_loops(monkeypatch):
+    # 19 images: two full blocks of conv.CHUNK = 8 and a partial one of 3
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((19, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    ref, ref_cache = conv_forward_naive(x, w, b, 2, 1)
+    dout = rng.standard_normal(ref.shape)
+    results = []
+    for chunk in (8, 19):
+        monkeypatch.setattr(conv, "CHUNK", chunk)
+        out, cache = conv_forward(nhwc(x), w, b, 2, 1)
+        dx, dw, db = conv_backward(nhwc(dout), cache)
+        results.append((nchw(out), nchw(dx), dw, db))
+    expected = (ref, *conv_backward_naive(dout, ref_cache))
+    for in_blocks, one_block, slow in zip(*results, expected):
+        np.testing.assert_allclose(in_blocks, one_block, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(in_blocks, slow, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(

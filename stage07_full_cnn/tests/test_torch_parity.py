@@ -57,21 +57,25 @@ def test_one_training_step_gives_the_same_loss_and_gradients(torch, dtype, tol, 
 
 
 @pytest.mark.parametrize(
-    ("dtype", "steps", "tol", "dither"), [(np.float32, 100, 1e-4, 0.01), (np.float64, 30, 1e-10, 0.0)]
+    ("dtype", "steps", "tol", "dither", "outliers"),
+    [(np.float32, 100, 1e-4, 0.01, 1e-4), (np.float64, 30, 1e-10, 0.0, 0.0)],
 )
-def test_adam_steps_stay_close(torch, dtype, steps, tol, dither):
-    """Adam steps on the same batches of 16 real digits; every parameter ends within `tol`
-    of torch's (relative Frobenius norm), and every step's loss agrees to `tol`.
+def test_adam_steps_stay_close(torch, dtype, steps, tol, dither, outliers):
+    """Adam steps on the same batches of 16 real digits; every step's loss agrees to `tol`,
+    and every parameter ends within `tol` of torch's (relative Frobenius norm), apart
+    from at most a fraction `outliers` of its entries.
 
     float32, 100 steps: we add noise of std 0.01 to the images so that exact ties (see
-    the one-step test) cannot occur. Rounding differences remain, and Adam can turn a
-    rounding-sized change in a near-zero gradient entry into a change of up to
-    lr = 1e-3 in that weight. Measured: at most 2.4e-6 (relative norm, fc1's weights)
-    and losses within 1.6e-6; 1e-4 leaves room for other BLAS builds, while a real bug
-    (a wrong gradient, bias correction or weight layout) moves weights by 1e-2 or more.
+    the one-step test) cannot occur. Rounding differences remain, and Adam turns a
+    gradient entry that is exactly 0 in one library and rounding-sized in the other
+    (an fc1 input that is 0 after ReLU in one, 1e-9 in the other) into a step of up to
+    lr = 1e-3 in that weight. Measured: 7 of fc1's 401,408 weights end up to 1.8e-3
+    apart; every other entry of every parameter within 1.6e-6 (relative norm), losses
+    within 2.3e-6. Entries more than 1e-5 apart may be at most 0.01% of a parameter;
+    a real bug (a wrong gradient, bias correction or weight layout) moves most entries.
     Without the noise, broken ties make float32 runs drift apart by several percent.
     float64, 30 steps (enough to exercise bias correction and momentum): the two
-    implementations agree to about 1e-15.
+    implementations agree to about 1e-15, with no outliers allowed.
     """
     model = build_cnn(np.random.default_rng(0), dtype)
     net = torch_cnn(torch, model)
@@ -89,5 +93,7 @@ def test_adam_steps_stay_close(torch, dtype, steps, tol, dither):
         topt.step()
         assert loss == pytest.approx(ref.item(), rel=tol)
     for name, t in torch_params(net).items():
-        ours, theirs = to_torch_layout(name, params[name]), t.detach().numpy()
-        assert np.linalg.norm(ours - theirs) <= tol * np.linalg.norm(theirs), name
+        diff = to_torch_layout(name, params[name]) - t.detach().numpy()
+        apart = np.abs(diff) > 1e-5
+        assert apart.mean() <= outliers, f"{name}: {apart.sum()} of {diff.size} entries more than 1e-5 apart"
+        assert np.linalg.norm(np.where(apart, 0, diff)) <= tol * np.linalg.norm(t.detach().numpy()), name
