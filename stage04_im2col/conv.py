@@ -25,7 +25,6 @@ whole batch.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from stage02_naive_conv.conv import check_conv_args
 from stage04_im2col.im2col import windows
@@ -88,19 +87,19 @@ def conv_input_grad(dout, w, x_shape, stride, pad):
     Output pixel (i, j) sends dout[n, i, j] @ w[:, :, p, q] to padded input pixel
     (i*stride + p, j*stride + q). Fix a kernel row p: along the width this is a 1-D
     "full" convolution. `spread` puts dout[:, :, j] at column j*stride + KW - 1 with
-    zeros around it, so the KW-wide window of spread starting at column x holds, in
-    reverse order of q, every gradient that reaches column x. One matrix of those
-    windows (KW * F values per input pixel) times kernel row p, reversed, gives
-    everything row p sends: KH products added into place, instead of col2im.
+    zeros around it, so the KW-wide window of spread starting at column x (im2col's
+    windows, one row high) holds, q reversed, every gradient that reaches column x.
+    One matrix of those windows (KW * F values per input pixel) times kernel row p,
+    reversed, gives everything row p sends: KH products added into place, instead
+    of col2im.
     """
     N, H, W, C = x_shape
     F, _, KH, KW = w.shape
     _, Ho, Wo, _ = dout.shape
     spread = np.zeros((N, Ho, W + 2 * pad + KW - 1, F), dout.dtype)
     spread[:, :, KW - 1 : KW - 1 + stride * Wo : stride] = dout
-    strips = sliding_window_view(spread, KW, axis=2)[:, :, pad : pad + W]  # (N, H', W, F, KW), a view
-    strips = strips[..., ::-1].transpose(0, 1, 2, 4, 3)  # (N, H', W, KW, F), q reversed
-    w_rows = w.transpose(2, 3, 0, 1).reshape(KH, KW * F, C)  # w_rows[p]: ((q, f), c)
+    strips = windows(spread, 1, KW)[:, :, pad : pad + W]  # (N, H', W, 1, KW, F), a view
+    w_rows = w[:, :, :, ::-1].transpose(2, 3, 0, 1).reshape(KH, KW * F, C)  # w_rows[p]: ((q reversed, f), c)
     dx_rows = np.zeros((N, H + 2 * pad, W, C), dout.dtype)  # padded in height only
     for start in range(0, N, CHUNK):  # a block of images at a time, to stay in cache
         strip_mat = strips[start : start + CHUNK].reshape(-1, KW * F)  # copies this block's windows
