@@ -5,7 +5,8 @@
     nox -s stage01 ... stage07   a stage's tests, demo and benchmark
     nox -s stage07 -- --epochs 5 --dataset fashion-mnist   arguments after -- go to the program
 
-A session writes its tables and figures under docs/results/<stage>/ (see docs/).
+A stage session writes its tables and figures under runs/<stage>/ (ignored by git): running
+one never changes a tracked file. Only `nox -s figures`, run on purpose, refreshes docs/results/.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def figures(session):
         "stage05_strided_pool.benchmark",
         "stage06_optimizers.compare",
     ):
-        session.run("python", "-m", module)
+        stage = module.split("_")[0]
+        session.run("python", "-m", module, "--out", f"docs/results/{stage}")
     run, results = "runs/figures-mnist-sample", "docs/results/stage07"
     session.run("python", "-m", "stage07_full_cnn.train", "--dataset", "mnist-sample", "--out", run, "--no-progress")
     session.run("python", "-m", "stage07_full_cnn.evaluate", f"{run}/best.npz", "--out", results)

@@ -4,7 +4,7 @@
     bench.add("forward N=64", "loop", lambda: ..., repeats=3)
     bench.add("forward N=64", "batched", lambda: ...)
     print(bench.table(baseline="loop"))
-    bench.save(Path("docs/results/stage01"), "affine")   # affine.md and affine.json
+    bench.save(Path("runs/stage01"), "affine")   # affine.md and affine.json
 
 Timings are medians of `repeats` runs after `warmup` runs, with time.perf_counter.
 Shared machines are noisy, so compare implementations measured in the same run,

@@ -1,6 +1,6 @@
 """Why batch? A per-sample Python loop against one batched matrix multiply.
 
-    python -m stage01_fc.benchmark [--out docs/results/stage01]
+    python -m stage01_fc.benchmark [--out runs/stage01]
 
 Times the affine layer (784 -> 128, float32) forward and backward for several
 batch sizes, looping over samples one at a time versus one call on the batch.
@@ -31,7 +31,7 @@ def loop_backward(dout, x, w):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage01"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage01"))
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     d, m = 784, 128

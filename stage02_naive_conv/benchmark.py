@@ -1,6 +1,6 @@
 """What a convolution saves: the naive conv against the dense layer it replaces.
 
-    python -m stage02_naive_conv.benchmark [--out docs/results/stage02]
+    python -m stage02_naive_conv.benchmark [--out runs/stage02]
 
 A conv layer is a fully connected layer whose weights are local and shared. For
 the CNN's first layer (1x28x28 -> 32x28x28, 5x5, pad 2) this prints, per image,
@@ -22,7 +22,7 @@ from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage02"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage02"))
     parser.add_argument("--batch", type=int, default=4)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """How much does pooling cost next to the convolution before it? (both naive)
 
-    python -m stage03_pooling.benchmark [--out docs/results/stage03] [--batch 4]
+    python -m stage03_pooling.benchmark [--out runs/stage03] [--batch 4]
 
 Times stage 3's max pool and stage 2's conv on the CNN's two conv+pool blocks,
 forward and backward, at one small batch.
@@ -25,7 +25,7 @@ BLOCKS = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage03"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage03"))
     parser.add_argument("--batch", type=int, default=4)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """im2col against the naive loops of stage 2, on the CNN's two conv layers.
 
-    python -m stage04_im2col.benchmark [--out docs/results/stage04]
+    python -m stage04_im2col.benchmark [--out runs/stage04]
 
 Forward and backward separately, at batch sizes 1 to 64, float32. The naive side
 is timed at batch 1 and scaled linearly (its cost is linear in the batch: a loop
@@ -43,7 +43,7 @@ def textbook_backward(dout, cache):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage04"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage04"))
     args = parser.parse_args(argv)
     reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """Strided pooling against stage 3's loops, and against the conv it follows.
 
-    python -m stage05_strided_pool.benchmark [--out docs/results/stage05]
+    python -m stage05_strided_pool.benchmark [--out runs/stage05]
 
 2x2 max pools on the CNN's shapes (32x28x28 and 64x14x14), batch 1 to 64,
 forward and backward separately, float32, both sides measured in full. Then the
@@ -27,7 +27,7 @@ BATCHES = (1, 4, 16, 64)
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage05"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage05"))
     args = parser.parse_args(argv)
     reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """Five optimizers, one network, the same start and the same batches.
 
-    python -m stage06_optimizers.compare [--epochs 3] [--out docs/results/stage06]
+    python -m stage06_optimizers.compare [--epochs 3] [--out runs/stage06]
 
 Trains a small CNN (conv 1->8 5x5 + 2x2 max pool + ReLU + linear 1568->10) on
 the embedded MNIST sample with SGD, momentum, Nesterov, Adam and AdamW. Every run
@@ -68,7 +68,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage06"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage06"))
     args = parser.parse_args(argv)
     data = load_sample()
     x, y = to_float(data.train_images).transpose(0, 2, 3, 1), data.train_labels  # NHWC; a view for C = 1

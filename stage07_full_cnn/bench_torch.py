@@ -1,6 +1,6 @@
 """Our NumPy CNN against the same network in PyTorch on the CPU, measured in one run.
 
-    python -m stage07_full_cnn.bench_torch [--rounds 2] [--images 60000] [--out docs/results/bench-torch]
+    python -m stage07_full_cnn.bench_torch [--rounds 2] [--images 60000] [--out runs/bench-torch]
 
 Both train one epoch at batch 64 on the same data (Fashion-MNIST's 60,000 training
 images where installed, else random images of that shape, said so), from the same
@@ -37,7 +37,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--images", type=int, default=60000)
-    parser.add_argument("--out", type=Path, default=Path("docs/results/bench-torch"))
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-torch"))
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     reuse_freed_memory()

@@ -1,6 +1,6 @@
 """How fast is the full CNN, against this machine's own arithmetic limit?
 
-    python -m stage07_full_cnn.benchmark [--images 60000] [--out docs/results/stage07]
+    python -m stage07_full_cnn.benchmark [--images 60000] [--out runs/stage07]
 
 1. The arithmetic: the matmul FLOPs of one training epoch (forward, weight
    gradients, input gradients; conv1 needs none), divided by this machine's float32
@@ -83,7 +83,7 @@ def per_layer_times(model, x, y, repeats=10):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=60000, help="images in the timed epoch")
-    parser.add_argument("--out", type=Path, default=Path("docs/results/stage07"))
+    parser.add_argument("--out", type=Path, default=Path("runs/stage07"))
     args = parser.parse_args(argv)
     reuse_freed_memory()
     x, y, note = load_images(args.images)

@@ -20,14 +20,23 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_50_steps_match_torch(torch, name, dtype):
+class AdamBiasCorrectionOffByOne(Adam):
+    """A planted bug: Adam that bias-corrects with t + 1 instead of t."""
+
+    def update(self, name, p, g, state):
+        self.step_count += 1
+        super().update(name, p, g, state)
+        self.step_count -= 1
+
+
+def check_50_steps(torch, name, dtype, make_ours=None):
+    """50 steps on the same random gradients (elementwise arithmetic only, no BLAS, so the
+    float32 results differ by a few roundings per step on any CPU)."""
     rng = np.random.default_rng(0)
     ours = {"w": rng.standard_normal((4, 3)).astype(dtype), "b": rng.standard_normal(3).astype(dtype)}
     theirs = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in ours.items()}
-    make_ours, make_theirs = CASES[name]
-    opt, topt = make_ours(), make_theirs(torch, list(theirs.values()))
+    default_ours, make_theirs = CASES[name]
+    opt, topt = (make_ours or default_ours)(), make_theirs(torch, list(theirs.values()))
     for _ in range(50):
         grads = {k: (rng.standard_normal(v.shape) * 3).astype(dtype) for k, v in ours.items()}
         opt.step(ours, grads)
@@ -37,6 +46,18 @@ def test_50_steps_match_torch(torch, name, dtype):
     tol = 1e-10 if dtype == np.float64 else 1e-5
     for k in ours:
         np.testing.assert_allclose(ours[k], theirs[k].detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_50_steps_match_torch(torch, name, dtype):
+    check_50_steps(torch, name, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_check_catches_adam_bias_correction_off_by_one(torch, dtype):
+    with pytest.raises(AssertionError):
+        check_50_steps(torch, "adam", dtype, lambda: AdamBiasCorrectionOffByOne(1e-2))
 
 
 def _torch_lrs(torch, make_scheduler, steps):
