@@ -113,9 +113,16 @@ class Sequential:
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
-    def predict(self, x, batch_size=1000):
-        """Logits for x, computed in batches with nothing cached (bounded memory)."""
-        return np.concatenate([self.forward(x[i : i + batch_size], train=False) for i in range(0, len(x), batch_size)])
+    def predict(self, x, batch_size=64):
+        """Logits for x, `batch_size` images at a time with nothing cached: memory stays
+        bounded by one small batch's activations, which stay in the CPU's cache."""
+        out = None
+        for i in range(0, len(x), batch_size):
+            logits = self.forward(x[i : i + batch_size], train=False)
+            if out is None:
+                out = np.empty((len(x), *logits.shape[1:]), logits.dtype)
+            out[i : i + batch_size] = logits
+        return out
 
 
 def mlp(sizes, rng, dtype=np.float32):

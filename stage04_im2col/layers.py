@@ -12,27 +12,21 @@ class Conv2D(Layer):
     """x: (N, H, W, C) -> out: (N, H', W', F); weights W: (F, C, KH, KW), bias b: (F,).
 
     need_dx=False makes backward skip the input gradient (for the first layer,
-    whose input is the data: nothing upstream needs it).
-    Inference (train=False) runs `chunk` images at a time and caches nothing, so
-    no column matrix for the whole batch is ever held.
+    whose input is the data: nothing upstream needs it). Inference (train=False)
+    keeps nothing: the column matrix is dropped as soon as the output is made, so
+    run the network a few images at a time (Sequential.predict) to keep it small.
     """
 
-    def __init__(self, c_in, c_out, kernel, rng, stride=1, pad=0, dtype=np.float32, need_dx=True, chunk=64):
+    def __init__(self, c_in, c_out, kernel, rng, stride=1, pad=0, dtype=np.float32, need_dx=True):
         super().__init__()
         fan_in = c_in * kernel * kernel
         self.params = {"W": he_normal((c_out, c_in, kernel, kernel), fan_in, rng, dtype), "b": np.zeros(c_out, dtype)}
-        self.stride, self.pad, self.need_dx, self.chunk = stride, pad, need_dx, chunk
+        self.stride, self.pad, self.need_dx = stride, pad, need_dx
 
     def forward(self, x, train=True):
-        W, b = self.params["W"], self.params["b"]
-        if train:
-            out, self.cache = conv_forward(x, W, b, self.stride, self.pad)
-            return out
-        self.cache = None
-        parts = [
-            conv_forward(x[i : i + self.chunk], W, b, self.stride, self.pad)[0] for i in range(0, len(x), self.chunk)
-        ]
-        return np.concatenate(parts)
+        out, cache = conv_forward(x, self.params["W"], self.params["b"], self.stride, self.pad)
+        self._keep(cache, train)
+        return out
 
     def backward(self, dout):
         dx, self.grads["W"], self.grads["b"] = conv_backward(dout, self._cached(), self.need_dx)

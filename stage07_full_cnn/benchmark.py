@@ -7,9 +7,12 @@
    matmul throughput on a 2048x2048 product, measured in the same run.
 2. One training epoch at batch 64 on Fashion-MNIST's 60,000 training images
    (Debian's dataset-fashion-mnist package), or on random data of the same shape
-   where it is not installed (said so). The budget is 2.5 times the arithmetic.
-3. Inference images per second at batch 1000, and a per-layer table of forward
-   and backward time for one batch of 64.
+   where it is not installed (said so), trained as `train` does: data-parallel on
+   every core (parallel.py). The budget is 2.5 times the arithmetic.
+3. Data parallelism against one thread (whose matmuls still use every core):
+   training steps and inference, alternating sides, in the same run.
+4. Inference images per second, and a per-layer table of forward and backward
+   time for one batch of 64 (one thread).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from stage04_im2col.layers import Conv2D
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.schedules import constant
 from stage07_full_cnn.model import build_cnn, to_model_input
+from stage07_full_cnn.parallel import DataParallel, available_cores
 from stage07_full_cnn.train import train_epoch
 
 BUDGET = 2.5  # the epoch may take at most this many times the pure arithmetic
@@ -80,26 +84,66 @@ def per_layer_times(model, x, y, repeats=10):
     return [(type(layer).__name__, np.median(f), np.median(b)) for layer, f, b in zip(model.layers, fwd, bwd)]
 
 
+def steps_seconds(net, x, y, steps=40):
+    """Seconds per training step (forward, backward, gradients) at batch 64, over `steps` steps."""
+    steps = max(1, min(steps, len(x) // 64))
+    start = time.perf_counter()
+    for i in range(steps):
+        xb, yb = x[i * 64 : (i + 1) * 64], y[i * 64 : (i + 1) * 64]
+        _, dlogits = softmax_cross_entropy(net.forward(xb), yb)
+        net.backward(dlogits)
+        net.grads()
+    return (time.perf_counter() - start) / steps
+
+
+def parallel_against_one_thread(model, x, y, rounds=3):
+    """Median step seconds and inference images/s, one thread against data-parallel, alternating.
+
+    Each side waits a second before it starts, so that the other side's idle BLAS
+    threads have stopped spinning (OpenBLAS's workers busy-wait a while after a call).
+    """
+    x_infer = x[:2000]
+    times = {"one thread": {"step": [], "infer": []}, "data-parallel": {"step": [], "infer": []}}
+    for _ in range(rounds):
+        for side in times:
+            time.sleep(1)
+            if side == "one thread":
+                times[side]["step"].append(steps_seconds(model, x, y))
+                times[side]["infer"].append(median_time(lambda: model.predict(x_infer), repeats=1, warmup=0))
+            else:
+                with DataParallel(model) as net:
+                    times[side]["step"].append(steps_seconds(net, x, y))
+                    times[side]["infer"].append(median_time(lambda: net.predict(x_infer), repeats=1, warmup=0))
+    return {
+        side: {"step_s": float(np.median(t["step"])), "infer_ips": len(x_infer) / float(np.median(t["infer"]))}
+        for side, t in times.items()
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=60000, help="images in the timed epoch")
-    parser.add_argument("--out", type=Path, default=Path("runs/stage07"))
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
     reuse_freed_memory()
     x, y, note = load_images(args.images)
     model = build_cnn(np.random.default_rng(0))
     flops = training_flops_per_image(model) * len(x)
 
+    threads = available_cores()
     matmul_before = matmul_gflops()
-    epoch_seconds = median_time(
-        lambda: train_epoch(model, Adam(1e-3), constant(1e-3), x, y, 64, np.random.default_rng(1), progress=False),
-        repeats=1,
-        warmup=0,
-    )
+    with DataParallel(model) as net:
+        epoch_seconds = median_time(
+            lambda: train_epoch(net, Adam(1e-3), constant(1e-3), x, y, 64, np.random.default_rng(1), progress=False),
+            repeats=1,
+            warmup=0,
+        )
+        x_test = x[:10000]
+        infer = median_time(lambda: net.predict(x_test), repeats=3)
     matmul = (matmul_before + matmul_gflops()) / 2
     arithmetic = flops / (matmul * 1e9)
-    x_test = x[:10000]
-    infer = median_time(lambda: model.predict(x_test, batch_size=1000), repeats=3)
+    versus = parallel_against_one_thread(model, x, y)
+    one, par = versus["one thread"], versus["data-parallel"]
     layers = per_layer_times(model, x[:64], y[:64])
 
     results = {
@@ -113,11 +157,13 @@ def main(argv=None):
         "epoch_over_arithmetic": epoch_seconds / arithmetic,
         "train_images_per_s": len(x) / epoch_seconds,
         "inference_images_per_s": len(x_test) / infer,
+        "threads": threads,
+        "parallel_against_one_thread": versus,
         "layers_ms": [{"layer": n, "forward": 1e3 * f, "backward": 1e3 * b} for n, f, b in layers],
         "machine": machine_info(),
     }
     lines = [
-        f"Training epoch at batch 64 on {note}",
+        f"Training epoch at batch 64 on {note}, data-parallel on {threads} threads",
         "",
         "| figure | value |",
         "|---|---|",
@@ -127,9 +173,18 @@ def main(argv=None):
         f"| budget ({BUDGET} x arithmetic) | {BUDGET * arithmetic:.1f} s |",
         f"| measured epoch | {epoch_seconds:.1f} s ({epoch_seconds / arithmetic:.2f} x arithmetic) |",
         f"| training throughput | {len(x) / epoch_seconds:.0f} images/s |",
-        f"| inference throughput (batch 1000) | {len(x_test) / infer:.0f} images/s |",
+        f"| inference throughput (16 images at a time per thread) | {len(x_test) / infer:.0f} images/s |",
         "",
-        "Per layer, one batch of 64 (median ms):",
+        "Data parallelism against one thread (whose matmuls use every core), alternating, median of 3:",
+        "",
+        "| | one thread | data-parallel | speedup |",
+        "|---|---|---|---|",
+        f"| training step, batch 64 | {1e3 * one['step_s']:.1f} ms | {1e3 * par['step_s']:.1f} ms | "
+        f"{one['step_s'] / par['step_s']:.2f}x |",
+        f"| inference | {one['infer_ips']:.0f} images/s | {par['infer_ips']:.0f} images/s | "
+        f"{par['infer_ips'] / one['infer_ips']:.2f}x |",
+        "",
+        "Per layer, one batch of 64, one thread (median ms):",
         "",
         "| # | layer | forward | backward |",
         "|---|---|---|---|",

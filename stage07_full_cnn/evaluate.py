@@ -18,6 +18,7 @@ import numpy as np
 from shared.datasets import load_dataset
 from shared.preprocess import to_float
 from stage07_full_cnn.model import load_model_or_exit, to_model_input
+from stage07_full_cnn.parallel import DataParallel
 
 
 def confusion_matrix(y_true, y_pred, k):
@@ -53,7 +54,8 @@ def main(argv=None):
     info = meta["data"]
     data = load_dataset(args.dataset or info["dataset_name"], args.data_dir or meta["config"]["data_dir"])
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))
-    logits = model.predict(x, batch_size=1000)
+    with DataParallel(model) as net:
+        logits = net.predict(x)
     pred, y = logits.argmax(axis=1), data.test_labels
     cm = confusion_matrix(y, pred, len(data.class_names))
     print(f"{args.checkpoint} (epoch {meta['epoch']}) on {data.name} test set: {len(y)} images")

@@ -31,6 +31,7 @@ from stage06_optimizers.optimizers import OPTIMIZERS, make_optimizer
 from stage06_optimizers.schedules import constant, cosine, step_decay
 from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params, save_checkpoint
 from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
+from stage07_full_cnn.parallel import DataParallel, available_cores
 
 
 def parse_args(argv=None):
@@ -51,6 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick tries)")
     p.add_argument("--out", type=Path, default=Path("runs/stage07"))
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
+    p.add_argument("--threads", type=int, default=available_cores(), help="data-parallel threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     return p.parse_args(argv)
 
@@ -130,7 +132,7 @@ def start(args):
     generator's state to continue exactly where it stopped.
     """
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    for key in ("resume", "no_progress"):
+    for key in ("resume", "no_progress", "threads"):
         config.pop(key)
     state = {"history": [], "best_val_acc": -1.0, "epoch": 0}
     resumed = None
@@ -160,19 +162,27 @@ def main(argv=None):
     args = parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
     config, model, opt, batch_rng, data, info, state = start(args)
-    out, epochs = args.out, config["epochs"]
+    out = args.out
     schedule = make_schedule(config, steps_per_epoch=-(-len(data["x_train"]) // config["batch_size"]))
     print(
         f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
     out.mkdir(parents=True, exist_ok=True)
+    with DataParallel(model, args.threads) as net:  # parallel.py: every core on its share of each batch
+        run_epochs(net, opt, schedule, data, info, config, batch_rng, state, out, progress=not args.no_progress)
+        return finish(out, net, data, info, state["history"])
+
+
+def run_epochs(model, opt, schedule, data, info, config, batch_rng, state, out, progress):
+    """Train from state["epoch"] + 1 to config["epochs"], saving checkpoints and metrics after each epoch."""
+    epochs = config["epochs"]
     for epoch in range(state["epoch"] + 1, epochs + 1):
         start_time = time.perf_counter()
         try:
             train_loss, img_s = train_epoch(
                 model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], batch_rng,
-                desc=f"epoch {epoch}/{epochs}", progress=not args.no_progress,
+                desc=f"epoch {epoch}/{epochs}", progress=progress,
             )  # fmt: skip
         except DivergedError as err:
             kept = out / "best.npz" if (out / "best.npz").exists() else "none saved yet"
@@ -195,7 +205,6 @@ def main(argv=None):
             save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
         save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
         write_metrics(out, state["history"])
-    return finish(out, model, data, info, state["history"])
 
 
 def finish(out, model, data, info, history):
