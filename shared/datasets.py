@@ -9,20 +9,24 @@ Where files are looked for, in order: the folder you name (`data_dir=` or the
 `CNN_SCRATCH_DATA` environment variable), the cache folder (`~/.cache/cnn-from-scratch`
 or your platform's equivalent), a torchvision `MNIST/raw` (or `FashionMNIST/raw`) folder
 inside either, and system folders such as `/usr/share/datasets/fashion-mnist`. Files
-found there are used without touching the network. Only when nothing is found does it
-download, into the cache (or `data_dir`), trying each mirror in order and checking
-every file against its published md5.
+found there are used without touching the network, once checked: a named dataset's
+files must be the published ones (the md5 of each .gz, or the sha256 of its content
+where a distribution recompressed it), so other data is never trained on under
+MNIST's name. Only when nothing is found does it download, into the cache (or
+`data_dir`), trying each mirror in order and checking every file's md5; a damaged
+file in the cache is downloaded again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from shared.idx import IDXError, read_idx
+from shared.idx import IDXError, read_bytes, read_idx
 
 ENV_VAR = "CNN_SCRATCH_DATA"
 SAMPLE_DIR = Path(__file__).parent / "data" / "mnist-sample"
@@ -39,11 +43,16 @@ class Source:
     torchvision_dir: str
     system_dirs: tuple[str, ...] = ()
     class_names: tuple[str, ...] = tuple(str(d) for d in range(10))
+    content_sha256: dict[str, str] = field(default_factory=dict)  # of the decompressed files, where known
 
 
 SOURCES = {
     "mnist": Source(
-        mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+        mirrors=(
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
         md5=dict(
             zip(
                 PARTS,
@@ -58,7 +67,10 @@ SOURCES = {
         torchvision_dir="MNIST/raw",
     ),
     "fashion-mnist": Source(
-        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        mirrors=(
+            "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
         md5=dict(
             zip(
                 PARTS,
@@ -83,6 +95,18 @@ SOURCES = {
             "Sneaker",
             "Bag",
             "Ankle boot",
+        ),
+        # Debian's dataset-fashion-mnist recompresses the files: their .gz md5s differ, their content not.
+        content_sha256=dict(
+            zip(
+                PARTS,
+                (
+                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                ),
+            )
         ),
     ),
 }
@@ -131,24 +155,56 @@ def _complete_folder(folders: list[Path]) -> tuple[Path, list[Path]] | None:
     return None
 
 
-def load_folder(folder: str | Path, name: str | None = None, class_names=SOURCES["mnist"].class_names) -> Dataset:
+def load_folder(folder: str | Path, class_names=SOURCES["mnist"].class_names, test_only=False) -> Dataset:
     """Load the four standard IDX files (.gz or raw) from one folder."""
     folder = Path(folder)
     found = _complete_folder([folder])
     if found is None:
         missing = [p for p in PARTS if _find_part(folder, p) is None]
         raise DatasetNotFound(f"{folder}: missing {', '.join(missing)} (each may end in .gz)")
-    return _load_paths(name or folder.name, str(folder), found[1], class_names)
+    return _load_paths(folder.name, str(folder.resolve()), found[1], class_names, test_only)
 
 
-def _load_paths(name: str, source: str, paths: list[Path], class_names) -> Dataset:
-    train_x, train_y, test_x, test_y = (read_idx(p, expect_ndim=n) for p, n in zip(paths, (3, 1, 3, 1)))
-    for images, labels, (pi, pl) in ((train_x, train_y, paths[:2]), (test_x, test_y, paths[2:])):
-        if len(images) != len(labels):
-            raise IDXError(pl, f"has {len(labels)} labels but {pi.name} has {len(images)} images")
-        if labels.size and labels.max() >= len(class_names):
-            raise IDXError(pl, f"label {labels.max()} is out of range for {len(class_names)} classes")
-    return Dataset(name, source, train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64), tuple(class_names))
+def check_images_and_labels(images, labels, image_path, label_path, num_classes):
+    """The network's needs: uint8 images (N, 28, 28), integer labels 0..classes-1, one per image."""
+    if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
+        found = f"{images.dtype} images of {'x'.join(map(str, images.shape[1:]))} pixels"
+        raise IDXError(image_path, f"holds {found}; this network needs uint8 images of 28x28 pixels, as MNIST's")
+    if labels.dtype.kind not in "iu":
+        raise IDXError(label_path, f"holds {labels.dtype} labels; class labels must be integers")
+    if len(images) != len(labels):
+        raise IDXError(label_path, f"has {len(labels)} labels but {Path(image_path).name} has {len(images)} images")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels.min() if labels.min() < 0 else labels.max()
+        raise IDXError(label_path, f"label {bad} is out of range: labels must be 0 to {num_classes - 1}")
+
+
+def _load_paths(name: str, source: str, paths: list[Path], class_names, test_only=False) -> Dataset:
+    """Read and check the four files (only the two test files when test_only: empty train arrays)."""
+    arrays = []
+    for i in (0, 2):
+        if test_only and i == 0:
+            arrays += [np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)]
+            continue
+        images, labels = read_idx(paths[i], expect_ndim=3), read_idx(paths[i + 1], expect_ndim=1)
+        check_images_and_labels(images, labels, paths[i], paths[i + 1], len(class_names))
+        arrays += [images, labels.astype(np.int64)]
+    return Dataset(name, source, *arrays, tuple(class_names))
+
+
+def _verify(name: str, paths: list[Path]) -> None:
+    """Each file must be the published one: its .gz md5, or the sha256 of its decompressed content."""
+    spec = SOURCES[name]
+    for part, path in zip(PARTS, paths):
+        md5 = hashlib.md5(path.read_bytes()).hexdigest()
+        if md5 == spec.md5[part]:
+            continue
+        if hashlib.sha256(read_bytes(path)).hexdigest() != spec.content_sha256.get(part):
+            raise IDXError(
+                path,
+                f"is not the published {name} file (md5 {md5}, expected {spec.md5[part]}): damaged, or other data. "
+                f"Delete it to download it again, or pass its folder as --dataset {path.parent} to use it as your own",
+            )
 
 
 def load_sample() -> Dataset:
@@ -202,24 +258,44 @@ def _not_found_message(name: str, cache: Path, reason: str) -> str:
     )
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, download: bool = True) -> Dataset:
-    """Load a dataset by name ('mnist', 'fashion-mnist', 'mnist-sample') or folder path."""
+def load_dataset(
+    name: str, data_dir: str | Path | None = None, download: bool = True, test_only: bool = False
+) -> Dataset:
+    """Load a dataset by name ('mnist', 'fashion-mnist', 'mnist-sample') or folder path.
+
+    test_only reads just the two test files (the train arrays are then empty).
+    """
     if name == "mnist-sample":
         return load_sample()
     if name not in SOURCES:
         if Path(name).is_dir():
-            return load_folder(name)
+            return load_folder(name, test_only=test_only)
         raise ValueError(f"unknown dataset '{name}': use one of {', '.join(NAMES)}, or a folder of IDX files")
     spec = SOURCES[name]
     cache = Path(data_dir).expanduser() if data_dir else cache_dir()
     candidates = [cache, cache / name, cache / spec.torchvision_dir, *map(Path, spec.system_dirs)]
     found = _complete_folder(candidates)
     if found is not None:
-        return _load_paths(name, str(found[0]), found[1], spec.class_names)
-    if not download:
+        folder, paths = found
+        try:
+            _verify(name, paths)
+            return _load_paths(name, str(folder), paths, spec.class_names, test_only)
+        except IDXError as err:
+            if folder != cache / name or not download:
+                raise  # not our download: the user's own files are never replaced
+            damaged = err  # ours: download it again (pooch replaces a file whose md5 is wrong)
+    elif not download:
         raise DatasetNotFound(_not_found_message(name, cache, "downloading is switched off."))
-    paths = _download(name, cache)
-    return _load_paths(name, f"downloaded into {cache / name}", paths, spec.class_names)
+    else:
+        damaged = None
+    try:
+        paths = _download(name, cache)
+    except DatasetNotFound as err:
+        if damaged is None:
+            raise
+        advice = f"Downloading a fresh copy failed too, so delete {damaged.path} and run again when online."
+        raise DatasetNotFound(f"{damaged}\n{advice}\n{err}") from None
+    return _load_paths(name, f"downloaded into {cache / name}", paths, spec.class_names, test_only)
 
 
 def load_default(data_dir: str | Path | None = None) -> tuple[Dataset, str | None]:
@@ -231,7 +307,7 @@ def load_default(data_dir: str | Path | None = None) -> tuple[Dataset, str | Non
     """
     try:
         return load_dataset("mnist", data_dir), None
-    except DatasetNotFound as err:
+    except (DatasetNotFound, IDXError) as err:
         banner = (
             "=" * 78 + "\n"
             "MNIST is not available, so this run trains on the embedded mnist-sample\n"

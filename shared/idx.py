@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+GZIP_MAGIC = b"\x1f\x8b"
+
 # Type codes from the IDX specification, with their big-endian numpy dtypes.
 TYPE_CODES = {
     0x08: np.dtype(">u1"),
@@ -39,8 +41,9 @@ class IDXError(ValueError):
         self.problem = problem
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: str | Path) -> bytes:
     """The file's content, decompressed when its name ends in .gz."""
+    path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -49,14 +52,22 @@ def _read_bytes(path: Path) -> bytes:
         raise IDXError(path, f"cannot read the file ({err.strerror})") from None
     if path.suffix != ".gz":
         return raw
-    try:
-        return gzip.decompress(raw)
-    except gzip.BadGzipFile:
+    if raw[:2] != GZIP_MAGIC:
         raise IDXError(path, "not a gzip file, although its name ends in .gz") from None
-    except EOFError:
-        raise IDXError(path, "the gzip stream is truncated (download it again)") from None
-    except zlib.error as err:
-        raise IDXError(path, f"the gzip stream is corrupt ({err}); download it again") from None
+    parts = []
+    while raw:  # a gzip file may hold several members, one after another
+        stream = zlib.decompressobj(wbits=31)  # 31: expect a gzip header
+        try:
+            parts.append(stream.decompress(raw))
+        except zlib.error as err:
+            raise IDXError(path, f"the gzip stream is corrupt ({err}); download it again") from None
+        if not stream.eof:
+            raise IDXError(path, "the gzip stream is truncated: the file is incomplete; download it again")
+        raw = stream.unused_data
+        if raw and raw[:2] != GZIP_MAGIC:
+            junk = f"{len(raw)} bytes of junk follow the gzip data"
+            raise IDXError(path, f"{junk}: the file is damaged; download it again")
+    return b"".join(parts)
 
 
 def read_idx(path: str | Path, expect_ndim: int | None = None) -> np.ndarray:
@@ -67,7 +78,7 @@ def read_idx(path: str | Path, expect_ndim: int | None = None) -> np.ndarray:
     exactly the product of the dimensions times the element size.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if len(data) < 4:
         raise IDXError(path, f"only {len(data)} bytes, too short for an IDX header")
     zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]

@@ -12,10 +12,13 @@ as plain arrays (state_dict / load_state_dict).
 of parameters: Adam's bias correction at step t must use the same t for every
 layer (counting per layer or per parameter is a classic bug).
 
-Weight decay is decoupled, as in AdamW (Loshchilov & Hutter, 2019): each step
-shrinks every parameter by lr * weight_decay * p, separately from the gradient
-step, instead of adding weight_decay * p to the gradient (which Adam would then
-rescale per parameter, weakening the decay where gradients are large).
+Weight decay follows PyTorch, so results compare one to one:
+- SGD and Adam add it to the gradient, g + weight_decay * p (an L2 penalty
+  weight_decay / 2 * ||p||^2 in the loss). Adam then rescales that term per
+  parameter like the rest of g, which weakens the decay where gradients are large.
+- AdamW decouples it (Loshchilov & Hutter, 2019): each step first shrinks every
+  parameter by lr * weight_decay * p, apart from the gradient step.
+For plain SGD the two are the same; with momentum or Adam they differ.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ import numpy as np
 
 
 class Optimizer:
-    """Shared machinery: the step counter, decoupled weight decay, state as arrays."""
+    """Shared machinery: the step counter, weight decay, state as arrays."""
+
+    buffers: tuple[str, ...] = ()  # the state each parameter has after a step (checked when resuming)
+    decoupled = False  # weight decay as an L2 term in the gradient (True: AdamW's shrinking step)
 
     def __init__(self, lr, weight_decay=0.0):
         if lr <= 0 or weight_decay < 0:
@@ -40,9 +46,12 @@ class Optimizer:
         """Update every parameter in place from its gradient."""
         self.step_count += 1  # once per step, for all parameters together
         for name, p in params.items():
-            if self.weight_decay:
+            g = grads[name]
+            if self.weight_decay and self.decoupled:
                 p *= 1 - self.lr * self.weight_decay
-            self.update(name, p, grads[name], self.state.setdefault(name, {}))
+            elif self.weight_decay:
+                g = g + self.weight_decay * p
+            self.update(name, p, g, self.state.setdefault(name, {}))
 
     def update(self, name, p, g, state):
         raise NotImplementedError
@@ -78,6 +87,7 @@ class SGD(Optimizer):
         if nesterov and momentum <= 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.nesterov = momentum, nesterov
+        self.buffers = ("velocity",) if momentum else ()
 
     def update(self, name, p, g, state):
         if self.momentum == 0:
@@ -97,7 +107,7 @@ class SGD(Optimizer):
 
 # --8<-- [start:adam]
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015); with weight_decay > 0 it is AdamW.
+    """Adam (Kingma & Ba, 2015); weight_decay adds an L2 term to the gradient (see AdamW).
 
         m = b1 m + (1 - b1) g           running mean of gradients
         v = b2 v + (1 - b2) g^2         running mean of squared gradients
@@ -112,6 +122,8 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay)
         self.b1, self.b2 = betas
         self.eps = eps
+
+    buffers = ("m", "v")
 
     def update(self, name, p, g, state):
         if "m" not in state:
@@ -136,6 +148,8 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay, 0.01 by default (PyTorch's AdamW default)."""
+
+    decoupled = True
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(lr, betas, eps, weight_decay)

@@ -8,8 +8,10 @@ Inside (every entry a plain array; np.load runs with allow_pickle=False):
 
 Saving is atomic: the file is written under a temporary name in the same folder
 and then renamed over the old one (os.replace), so a crash mid-save leaves the
-previous checkpoint whole. Loading checks names, shapes and dtypes against the
-model and raises CheckpointError, naming the file and the problem, otherwise.
+previous checkpoint whole (and the next save removes the crashed one's temporary
+file). Loading checks names, shapes and dtypes against the model, the meta data
+the tools rely on, and for resuming the optimizer's state; any problem raises
+CheckpointError, naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def save_checkpoint(path, params, optimizer_state, meta):
     arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
     arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
     path.parent.mkdir(parents=True, exist_ok=True)
+    for orphan in path.parent.glob(f"{path.name}*.tmp"):  # left by a save that was killed
+        orphan.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -80,6 +84,8 @@ def load_checkpoint(path) -> Checkpoint:
         meta = json.loads(str(arrays.pop("meta")))
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{path}: its 'meta' entry is not valid JSON ({err})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: its 'meta' entry is JSON but not an object")
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
     params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
@@ -101,3 +107,56 @@ def restore_params(path, model_params, saved_params):
         if not np.all(np.isfinite(saved)):
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
         p[...] = saved
+
+
+def check_meta(path, meta, num_classes):
+    """The meta data that evaluation and prediction rely on: epoch, normalization, class names."""
+
+    def need(ok, what):
+        if not ok:
+            raise CheckpointError(f"{path}: {what}; it was not written by this project's training, or was edited")
+
+    need(isinstance(meta.get("epoch"), int), "its meta data has no epoch number")
+    data = meta.get("data")
+    need(isinstance(data, dict), "its meta data has no 'data' object")
+    for key in ("mean", "std"):
+        need(isinstance(data.get(key), (int, float)) and np.isfinite(data[key]), f"data.{key} is not a number")
+    need(data["std"] > 0, f"data.std is {data['std']}: the normalization would divide by zero")
+    classes = data.get("classes")
+    need(
+        isinstance(classes, list) and len(classes) == num_classes and all(isinstance(c, str) for c in classes),
+        f"data.classes must be a list of {num_classes} class names",
+    )
+    need(len(set(classes)) == num_classes, "data.classes repeats a class name")
+
+
+RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "best_val_acc": float, "batch_rng": dict, "data": dict}
+
+
+def load_resumable(path) -> Checkpoint:
+    """load_checkpoint, plus everything resuming needs in its meta data."""
+    checkpoint = load_checkpoint(path)
+    for key, kind in RESUME_KEYS.items():
+        value = checkpoint.meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CheckpointError(f"{path}: its meta data lacks '{key}' ({kind.__name__}), which resuming needs")
+    if "fingerprint" not in checkpoint.meta["data"]:
+        raise CheckpointError(f"{path}: it does not record which training data it saw; start a new run")
+    return checkpoint
+
+
+def restore_optimizer(path, opt, state, params):
+    """Load an optimizer's saved state after checking it covers every parameter with the right shapes."""
+    if "step_count" not in state:
+        raise CheckpointError(f"{path}: the optimizer state has no step count; it cannot be resumed")
+    for key, value in state.items():
+        if key == "step_count":
+            continue
+        name = key.rsplit("/", 1)[0]
+        if name not in params or value.shape != params[name].shape:
+            raise CheckpointError(f"{path}: optimizer state '{key}' does not fit the model's parameters")
+    if int(state["step_count"]) > 0:
+        missing = [f"{n}/{b}" for n in params for b in opt.buffers if f"{n}/{b}" not in state]
+        if missing:
+            raise CheckpointError(f"{path}: the optimizer state lacks {missing[0]} (and {len(missing) - 1} more)")
+    opt.load_state_dict(state)

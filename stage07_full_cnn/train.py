@@ -3,7 +3,8 @@
     --dataset auto           MNIST if on disk or downloadable, else the embedded sample (says so)
     --dataset mnist          MNIST, or a clear error; also fashion-mnist, mnist-sample, or a folder
     --epochs 20 --batch-size 64 --lr 1e-3 --optimizer adam --seed 0 --out runs/stage07
-    --resume                 continue the run in --out from its last.npz
+    --resume                 continue the run in --out from its last.npz (options: options.py)
+    --overwrite              start anew in an --out that holds a run (otherwise refused)
 
 Writes into --out: best.npz (best validation accuracy), last.npz (end of the
 latest epoch, for --resume), metrics.csv, summary.json and curves.png.
@@ -11,12 +12,11 @@ latest epoch, for --resume), metrics.csv, summary.json and curves.png.
 
 from __future__ import annotations
 
-import argparse
 import csv
+import hashlib
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -27,34 +27,21 @@ from shared.memory import reuse_freed_memory
 from shared.preprocess import mean_std, minibatches, to_float, train_val_split
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.train import evaluate
-from stage06_optimizers.optimizers import OPTIMIZERS, make_optimizer
+from stage06_optimizers.optimizers import make_optimizer
 from stage06_optimizers.schedules import constant, cosine, step_decay
-from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params, save_checkpoint
+from stage07_full_cnn.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_resumable,
+    restore_optimizer,
+    restore_params,
+    save_checkpoint,
+)
 from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
-from stage07_full_cnn.parallel import DataParallel, available_cores
+from stage07_full_cnn.options import OptionError, build_parser, check_program_options, fresh_config, resumed_config
+from stage07_full_cnn.parallel import DataParallel
 
-
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="auto", help="auto, mnist, fashion-mnist, mnist-sample, or a folder")
-    p.add_argument("--data-dir", help="where to look for and download datasets (default: the user cache)")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS))
-    p.add_argument("--schedule", default="constant", choices=["constant", "step", "cosine"])
-    p.add_argument("--warmup-epochs", type=float, default=0, help="linear warm-up (cosine schedule)")
-    p.add_argument("--step-epochs", type=int, default=5, help="step schedule: epochs between decays")
-    p.add_argument("--gamma", type=float, default=0.5, help="step schedule: the decay factor")
-    p.add_argument("--weight-decay", type=float, default=None, help="decoupled; default 0 (0.01 for adamw)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick tries)")
-    p.add_argument("--out", type=Path, default=Path("runs/stage07"))
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
-    p.add_argument("--threads", type=int, default=available_cores(), help="data-parallel threads (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
-    return p.parse_args(argv)
+DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
 
 
 def load_data(config):
@@ -66,8 +53,13 @@ def load_data(config):
     else:
         data = load_dataset(config["dataset"], config["data_dir"])
     images, labels = data.train_images[: config["limit"]], data.train_labels[: config["limit"]]
-    mean, std = mean_std(images)  # the training images' own statistics (MNIST: 0.1307, 0.3081)
     train, val = train_val_split(len(images), config["val_fraction"], np.random.default_rng([config["seed"], 0]))
+    if len(train) == 0 or len(val) == 0:
+        raise OptionError(
+            f"{len(images)} training images split into {len(train)} for training and {len(val)} for validation "
+            f"(--val-fraction {config['val_fraction']}); both need at least one: use more images (--limit)"
+        )
+    mean, std = mean_std(images)  # the training images' own statistics (MNIST: 0.1307, 0.3081)
 
     def prepare(x):
         return np.ascontiguousarray(to_model_input(to_float(x, mean, std)))
@@ -80,7 +72,15 @@ def load_data(config):
         "x_test": prepare(data.test_images),
         "y_test": data.test_labels,
     }
-    info = {"dataset_name": data.name, "source": data.source, "mean": mean, "std": std, "classes": data.class_names}
+    fingerprint = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()  # what resume must find again
+    info = {
+        "dataset_name": data.name,
+        "source": data.source,
+        "mean": mean,
+        "std": std,
+        "classes": data.class_names,
+        "fingerprint": fingerprint,
+    }
     return arrays, info
 
 
@@ -106,9 +106,9 @@ def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=T
     for xb, yb in minibatches(x, y, batch_size, rng):
         opt.lr = schedule(opt.step_count)
         loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
-        if not np.isfinite(loss):
+        if not loss <= DIVERGED:  # also true for nan
             bar.close()
-            raise DivergedError(f"the loss became {loss} at optimizer step {opt.step_count + 1}")
+            raise DivergedError(f"the loss became {loss:.3g} at optimizer step {opt.step_count + 1}")
         model.backward(dlogits)
         opt.step(params, model.grads())
         losses.append(loss)
@@ -130,45 +130,50 @@ def start(args):
     Weight initialization, the validation split and the batch order each draw from
     their own generator seeded by [seed, k], so a resumed run only needs the batch
     generator's state to continue exactly where it stopped.
+    Raises OptionError, CheckpointError or a dataset error, each with a clear message.
     """
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    for key in ("resume", "no_progress", "threads"):
-        config.pop(key)
+    check_program_options(args)
     state = {"history": [], "best_val_acc": -1.0, "epoch": 0}
-    resumed = None
-    if args.resume:
-        try:
-            resumed = load_checkpoint(args.out / "last.npz")
-        except CheckpointError as err:
-            sys.exit(f"cannot resume: {err}")
-        config = resumed.meta["config"] | {"epochs": args.epochs}
+    resumed = load_resumable(args.out / "last.npz") if args.resume else None
+    if resumed:
+        config = resumed_config(args, resumed.meta["config"], resumed.meta["epoch"])
         state = {k: resumed.meta[k] for k in state}
+        saved = resumed.meta["data"]
+        data, info = load_data(config | {"dataset": saved["dataset_name"]} if config["dataset"] == "auto" else config)
+        if info["fingerprint"] != saved["fingerprint"]:
+            raise OptionError(
+                f"cannot resume {args.out}: its training data were {saved['dataset_name']} from {saved['source']}, "
+                f"and the files found now ({info['source']}) differ; restore them, or start a new run"
+            )
         print(f"resuming {args.out} after epoch {state['epoch']}")
-    try:
+    else:
+        config = fresh_config(args)
         data, info = load_data(config)
-    except (DatasetNotFound, IDXError, ValueError) as err:
-        sys.exit(f"error: {err}")
     model = build_cnn(np.random.default_rng([config["seed"], 1]))
     opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
     batch_rng = np.random.default_rng([config["seed"], 2])
     if resumed:
         restore_params(args.out / "last.npz", model.params(), resumed.params)
-        opt.load_state_dict(resumed.optimizer)
+        restore_optimizer(args.out / "last.npz", opt, resumed.optimizer, model.params())
         batch_rng.bit_generator.state = resumed.meta["batch_rng"]
     return config, model, opt, batch_rng, data, info, state
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = build_parser(__doc__).parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
-    config, model, opt, batch_rng, data, info, state = start(args)
+    try:
+        config, model, opt, batch_rng, data, info, state = start(args)
+    except CheckpointError as err:
+        sys.exit(f"cannot resume: {err}")
+    except (OptionError, DatasetNotFound, IDXError, ValueError) as err:
+        sys.exit(f"error: {err}")
     out = args.out
     schedule = make_schedule(config, steps_per_epoch=-(-len(data["x_train"]) // config["batch_size"]))
     print(
         f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
-    out.mkdir(parents=True, exist_ok=True)
     with DataParallel(model, args.threads) as net:  # parallel.py: every core on its share of each batch
         run_epochs(net, opt, schedule, data, info, config, batch_rng, state, out, progress=not args.no_progress)
         return finish(out, net, data, info, state["history"])
@@ -201,9 +206,12 @@ def run_epochs(model, opt, schedule, data, info, config, batch_rng, state, out, 
         )  # fmt: skip
         state.update(epoch=epoch, best_val_acc=max(val_acc, state["best_val_acc"]))
         meta = {**state, "config": config, "data": info, "batch_rng": batch_rng.bit_generator.state}
-        if improved:
-            save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
-        save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
+        try:
+            if improved:
+                save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
+            save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
+        except OSError as err:
+            sys.exit(f"error: cannot save a checkpoint in {out} ({err}); the ones saved before are kept")
         write_metrics(out, state["history"])
 
 

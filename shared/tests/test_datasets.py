@@ -1,4 +1,6 @@
 import dataclasses
+import gzip
+import hashlib
 
 import numpy as np
 import pytest
@@ -20,6 +22,12 @@ def _write_four(folder, n_train=6, n_test=4, gz=True):
     for part, a in zip(PARTS, arrays):
         write_idx(folder / (part + (".gz" if gz else "")), a)
     return arrays
+
+
+def _publish(monkeypatch, name, folder):
+    """Make the files in `folder` the 'published' ones of dataset `name` (their md5s become the known ones)."""
+    md5 = {part: hashlib.md5((folder / (part + ".gz")).read_bytes()).hexdigest() for part in PARTS}
+    monkeypatch.setitem(datasets.SOURCES, name, dataclasses.replace(datasets.SOURCES[name], md5=md5))
 
 
 def test_sample_is_real_mnist_split_4000_1000():
@@ -46,8 +54,9 @@ def test_folder_dataset_raw_and_gz(tmp_path):
 def test_finds_files_in_data_dir_and_torchvision_layout_without_network(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "_download", _no_network)
     _write_four(tmp_path / "a" / "mnist")
+    _publish(monkeypatch, "mnist", tmp_path / "a" / "mnist")
     assert load_dataset("mnist", data_dir=tmp_path / "a").source == str(tmp_path / "a" / "mnist")
-    _write_four(tmp_path / "b" / "MNIST" / "raw", gz=False)
+    _write_four(tmp_path / "b" / "MNIST" / "raw")
     assert load_dataset("mnist", data_dir=tmp_path / "b").train_images.shape == (6, 28, 28)
 
 
@@ -55,8 +64,73 @@ def test_environment_variable_names_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "_download", _no_network)
     monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path))
     _write_four(tmp_path / "fashion-mnist")
+    _publish(monkeypatch, "fashion-mnist", tmp_path / "fashion-mnist")
     data = load_dataset("fashion-mnist")
     assert data.class_names[0] == "T-shirt/top"
+
+
+def test_other_files_under_a_known_name_are_refused_not_trained_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_download", _no_network)
+    _write_four(tmp_path / "MNIST" / "raw")  # random digits where MNIST is expected
+    with pytest.raises(IDXError, match=r"is not the published mnist file .*--dataset .*MNIST/raw"):
+        load_dataset("mnist", data_dir=tmp_path)
+    _write_four(tmp_path / "raw" / "MNIST" / "raw", gz=False)  # uncompressed, unverifiable: refused too
+    with pytest.raises(IDXError, match="is not the published mnist file"):
+        load_dataset("mnist", data_dir=tmp_path / "raw")
+
+
+def test_a_recompressed_copy_is_accepted_by_its_content(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_download", _no_network)
+    _write_four(tmp_path / "fashion-mnist")
+    folder = tmp_path / "fashion-mnist"
+    content = {p: hashlib.sha256(gzip.decompress((folder / (p + ".gz")).read_bytes())).hexdigest() for p in PARTS}
+    spec = dataclasses.replace(datasets.SOURCES["fashion-mnist"], content_sha256=content)
+    monkeypatch.setitem(datasets.SOURCES, "fashion-mnist", spec)
+    assert load_dataset("fashion-mnist", data_dir=tmp_path).train_images.shape == (6, 28, 28)
+
+
+def test_a_damaged_download_is_fetched_again_or_explained_offline(tmp_path, monkeypatch):
+    _write_four(tmp_path / "mnist")
+    _publish(monkeypatch, "mnist", tmp_path / "mnist")
+    published = datasets.SOURCES["mnist"]
+    good = (tmp_path / "mnist" / (PARTS[0] + ".gz")).read_bytes()
+    (tmp_path / "mnist" / (PARTS[0] + ".gz")).write_bytes(good[: len(good) // 2])  # a download cut short
+    fetched = []
+
+    def fetch(name, cache):
+        fetched.append(name)
+        (cache / name / (PARTS[0] + ".gz")).write_bytes(good)
+        return [cache / name / (p + ".gz") for p in PARTS]
+
+    monkeypatch.setattr(datasets, "_download", fetch)
+    assert load_dataset("mnist", data_dir=tmp_path).train_images.shape == (6, 28, 28) and fetched == ["mnist"]
+    (tmp_path / "mnist" / (PARTS[0] + ".gz")).write_bytes(good[: len(good) // 2])
+    monkeypatch.undo()
+    monkeypatch.setitem(datasets.SOURCES, "mnist", published)
+    _unreachable_mirror(monkeypatch)
+    with pytest.raises(DatasetNotFound, match=r"(?s)train-images.*truncated.*delete .*train-images.*when online"):
+        load_dataset("mnist", data_dir=tmp_path)
+    data, banner = load_default(tmp_path)  # --dataset auto falls back, and says why
+    assert data.name == "mnist-sample" and "truncated" in banner
+
+
+@pytest.mark.parametrize(
+    ("part", "array", "problem"),
+    [
+        (0, np.zeros((6, 32, 32), np.uint8), "holds uint8 images of 32x32 pixels; this network needs"),
+        (0, np.zeros((6, 28, 28), np.float32), "holds float32 images of 28x28 pixels"),
+        (1, np.array([0, 1, -1, 2, 3, 4], np.int8), "label -1 is out of range: labels must be 0 to 9"),
+        (1, np.array([0, 1, 10, 2, 3, 4], np.uint8), "label 10 is out of range"),
+        (1, np.full(6, 0.5), "holds float64 labels; class labels must be integers"),
+        (3, np.zeros(5, np.uint8), "has 5 labels but t10k-images-idx3-ubyte.gz has 4 images"),
+    ],
+)
+def test_images_and_labels_the_network_cannot_use_are_refused_naming_the_file(tmp_path, part, array, problem):
+    _write_four(tmp_path)
+    write_idx(tmp_path / (PARTS[part] + ".gz"), array)
+    with pytest.raises(IDXError) as info:
+        load_dataset(str(tmp_path))
+    assert str(info.value).startswith(str(tmp_path / PARTS[part])) and problem in str(info.value)
 
 
 def _unreachable_mirror(monkeypatch):
@@ -92,8 +166,10 @@ def test_default_falls_back_to_the_sample_with_a_banner(tmp_path, monkeypatch):
     assert "mnist-sample" in banner and "--data-dir" in banner and "127.0.0.1" in banner
 
 
-def test_default_uses_mnist_when_present(tmp_path):
+def test_default_uses_mnist_when_present(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_download", _no_network)
     _write_four(tmp_path / "mnist")
+    _publish(monkeypatch, "mnist", tmp_path / "mnist")
     data, banner = load_default(tmp_path)
     assert data.name == "mnist" and banner is None
 

@@ -66,6 +66,17 @@ def test_truncated_gzip(tmp_path):
     assert "truncated" in _broken(tmp_path, "x.idx.gz", good[: len(good) // 2])
 
 
+def test_junk_after_the_gzip_data(tmp_path):
+    good = gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 100]) + bytes(range(100)))
+    assert "13 bytes of junk follow the gzip data" in _broken(tmp_path, "x.idx.gz", good + b"junk appended")[:200]
+
+
+def test_several_gzip_members_are_one_file(tmp_path):
+    payload = bytes([0, 0, 8, 1, 0, 0, 0, 100]) + bytes(range(100))
+    (tmp_path / "x.idx.gz").write_bytes(gzip.compress(payload[:50]) + gzip.compress(payload[50:]))
+    np.testing.assert_array_equal(read_idx(tmp_path / "x.idx.gz"), np.arange(100))
+
+
 def test_corrupt_gzip(tmp_path):
     good = bytearray(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 1, 0]) + bytes(range(256))))
     good[15:25] = b"\xff" * 10

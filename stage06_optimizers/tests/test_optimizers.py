@@ -124,3 +124,27 @@ def test_schedules_at_chosen_steps():
     assert w(10) == 1.0 and w(60) == pytest.approx(0.5)
     with pytest.raises(ValueError):
         cosine(1.0, total=10, warmup=10)
+
+
+def test_sgd_weight_decay_is_an_l2_term_in_the_gradient():
+    # PyTorch's convention: g + wd * p. With momentum the decay enters the velocity too.
+    p = {"w": np.array([2.0, -4.0])}
+    SGD(lr=0.1, weight_decay=0.5).step(p, {"w": np.array([1.0, 1.0])})
+    np.testing.assert_allclose(p["w"], [2.0 - 0.1 * (1.0 + 1.0), -4.0 - 0.1 * (1.0 - 2.0)])
+    opt, q = SGD(lr=0.1, momentum=0.9, weight_decay=0.5), {"w": np.array([2.0])}
+    for _ in range(2):
+        opt.step(q, {"w": np.zeros(1)})
+    v1 = 0.5 * 2.0  # first velocity: the decay term alone
+    p1 = 2.0 - 0.1 * v1
+    np.testing.assert_allclose(q["w"], [p1 - 0.1 * (0.9 * v1 + 0.5 * p1)])
+
+
+def test_adam_weight_decay_is_coupled_and_adamw_decoupled():
+    # With a zero gradient, Adam's first step sees only wd * p and moves by lr * sign(p);
+    # AdamW only shrinks p by lr * wd * p.
+    zero = {"w": np.zeros(2)}
+    a, b = {"w": np.array([3.0, -3.0])}, {"w": np.array([3.0, -3.0])}
+    Adam(lr=0.1, weight_decay=0.5, eps=1e-12).step(a, zero)
+    AdamW(lr=0.1, weight_decay=0.5).step(b, zero)
+    np.testing.assert_allclose(a["w"], [2.9, -2.9])
+    np.testing.assert_allclose(b["w"], [3.0 * (1 - 0.05), -3.0 * (1 - 0.05)])

@@ -17,6 +17,12 @@ CASES = {
     ),
     "adam": (lambda: Adam(1e-2), lambda t, p: t.optim.Adam(p, lr=1e-2)),
     "adamw": (lambda: AdamW(1e-2, weight_decay=0.1), lambda t, p: t.optim.AdamW(p, lr=1e-2, weight_decay=0.1)),
+    "sgd+decay": (lambda: SGD(0.1, weight_decay=0.1), lambda t, p: t.optim.SGD(p, lr=0.1, weight_decay=0.1)),
+    "momentum+decay": (
+        lambda: SGD(0.05, momentum=0.9, weight_decay=0.1),
+        lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.1),
+    ),
+    "adam+decay": (lambda: Adam(1e-2, weight_decay=0.1), lambda t, p: t.optim.Adam(p, lr=1e-2, weight_decay=0.1)),
 }
 
 
