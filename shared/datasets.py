@@ -146,11 +146,11 @@ def _find_part(folder: Path, part: str) -> Path | None:
     return None
 
 
-def _complete_folder(folders: list[Path]) -> tuple[Path, list[Path]] | None:
-    """The first folder holding all four files, with their paths."""
+def _complete_folder(folders: list[Path], test_only=False) -> tuple[Path, list[Path | None]] | None:
+    """The first folder holding all four files (or the two test files), with their paths."""
     for folder in folders:
         paths = [_find_part(folder, part) for part in PARTS]
-        if all(paths):
+        if all(paths[2:] if test_only else paths):
             return folder, paths
     return None
 
@@ -158,9 +158,9 @@ def _complete_folder(folders: list[Path]) -> tuple[Path, list[Path]] | None:
 def load_folder(folder: str | Path, class_names=SOURCES["mnist"].class_names, test_only=False) -> Dataset:
     """Load the four standard IDX files (.gz or raw) from one folder."""
     folder = Path(folder)
-    found = _complete_folder([folder])
+    found = _complete_folder([folder], test_only)
     if found is None:
-        missing = [p for p in PARTS if _find_part(folder, p) is None]
+        missing = [p for p in (PARTS[2:] if test_only else PARTS) if _find_part(folder, p) is None]
         raise DatasetNotFound(f"{folder}: missing {', '.join(missing)} (each may end in .gz)")
     return _load_paths(folder.name, str(folder.resolve()), found[1], class_names, test_only)
 

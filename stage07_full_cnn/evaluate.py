@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.datasets import load_dataset
 from shared.preprocess import to_float
-from stage07_full_cnn.model import load_model_or_exit, to_model_input
+from stage07_full_cnn.model import load_model_or_exit, load_test_set_or_exit, to_model_input
 from stage07_full_cnn.parallel import DataParallel
 
 
@@ -52,7 +51,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     model, meta = load_model_or_exit(args.checkpoint)
     info = meta["data"]
-    data = load_dataset(args.dataset or info["dataset_name"], args.data_dir or meta["config"]["data_dir"])
+    data = load_test_set_or_exit(meta, args.dataset, args.data_dir)
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))
     with DataParallel(model) as net:
         logits = net.predict(x)

@@ -132,6 +132,7 @@ def start(args):
     generator's state to continue exactly where it stopped.
     Raises OptionError, CheckpointError or a dataset error, each with a clear message.
     """
+    config = None if args.resume else fresh_config(args)  # bad values are refused before anything is touched
     check_program_options(args)
     state = {"history": [], "best_val_acc": -1.0, "epoch": 0}
     resumed = load_resumable(args.out / "last.npz") if args.resume else None
@@ -147,7 +148,6 @@ def start(args):
             )
         print(f"resuming {args.out} after epoch {state['epoch']}")
     else:
-        config = fresh_config(args)
         data, info = load_data(config)
     model = build_cnn(np.random.default_rng([config["seed"], 1]))
     opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])

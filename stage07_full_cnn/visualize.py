@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.datasets import load_dataset
 from shared.preprocess import to_float
-from stage07_full_cnn.model import load_model_or_exit, to_model_input
+from stage07_full_cnn.model import load_model_or_exit, load_test_set_or_exit, to_model_input
 
 
 def main(argv=None):
@@ -46,7 +45,9 @@ def main(argv=None):
     plt.close(fig)
 
     info = meta["data"]
-    data = load_dataset(info["dataset_name"], meta["config"]["data_dir"])
+    data = load_test_set_or_exit(meta)
+    if not 0 <= args.index < len(data.test_images):
+        parser.exit(2, f"error: --index {args.index}: the test set has images 0 to {len(data.test_images) - 1}\n")
     image = data.test_images[args.index]
     h = to_model_input(to_float(image[None], info["mean"], info["std"]))
     stages = {}

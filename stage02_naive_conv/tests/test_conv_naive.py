@@ -7,12 +7,23 @@ from shared.gradcheck import assert_gradients_close, check_function, check_layer
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive, conv_output_size
 from stage02_naive_conv.layers import Conv2DNaive
 
-# (N, C, H, W, F, KH, KW): odd and non-square everywhere
-SHAPES = [(2, 3, 7, 5, 4, 3, 3), (1, 2, 6, 9, 3, 2, 3), (3, 1, 5, 5, 2, 5, 5)]
+# (N, C, H, W, F, KH, KW): odd and non-square everywhere; the last one leaves input rows
+# and columns that no window reaches (leftovers) at strides 2 and 3
+SHAPES = [(2, 3, 7, 5, 4, 3, 3), (1, 2, 6, 9, 3, 2, 3), (3, 1, 5, 5, 2, 5, 5), (1, 2, 8, 7, 2, 3, 2)]
+
+
+def test_the_shapes_include_leftover_rows_and_columns():
+    leftovers = [
+        ((H + 2 * pad - KH) % stride, (W + 2 * pad - KW) % stride)
+        for _, _, H, W, _, KH, KW in SHAPES
+        for stride in (2, 3)
+        for pad in (0, 1, 2)
+    ]
+    assert any(r and c for r, c in leftovers)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("stride", [1, 2, 3])
 @pytest.mark.parametrize("pad", [0, 1, 2])
 def test_gradients(shape, stride, pad):
     N, C, H, W, F, KH, KW = shape

@@ -9,7 +9,14 @@ from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 
 
 @pytest.mark.parametrize(
-    ("shape", "size", "stride"), [((2, 3, 6, 8), 2, 2), ((1, 2, 7, 5), 3, 2), ((2, 2, 5, 7), 2, 1)]
+    ("shape", "size", "stride"),
+    [
+        ((2, 3, 6, 8), 2, 2),
+        ((1, 2, 7, 5), 3, 2),
+        ((2, 2, 5, 7), 2, 1),
+        ((1, 2, 7, 6), 2, 2),  # a leftover row that no window reaches
+        ((2, 1, 8, 8), 3, 2),  # a leftover row and column
+    ],
 )
 def test_gradients_on_continuous_inputs(shape, size, stride):
     # continuous random values: ties have probability zero, and a step of h = 1e-6
@@ -24,6 +31,15 @@ def test_known_forward():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     out, _ = maxpool_forward_naive(x, 2, 2)
     np.testing.assert_array_equal(out[0, 0], [[5, 7], [13, 15]])
+
+
+def test_leftover_row_and_column_are_dropped():
+    # 5x5 with 2x2 windows, stride 2: the last row and column belong to no window
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    out, cache = maxpool_forward_naive(x, 2, 2)
+    np.testing.assert_array_equal(out[0, 0], [[6, 8], [16, 18]])
+    dx = maxpool_backward_naive(np.ones_like(out), cache)
+    assert dx[0, 0, 4].sum() == 0 and dx[0, 0, :, 4].sum() == 0 and dx.sum() == 4
 
 
 def test_ties_send_the_gradient_to_the_first_maximum_only():

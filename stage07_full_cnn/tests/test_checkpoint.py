@@ -6,12 +6,15 @@ from stage07_full_cnn import checkpoint as ck
 from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params, save_checkpoint
 from stage07_full_cnn.model import build_cnn, load_model
 
+DATA = {"dataset_name": "mnist", "source": "test", "mean": 0.13, "std": 0.31, "classes": [str(d) for d in range(10)]}
+META = {"epoch": 3, "config": {"lr": 1e-3}, "data": DATA}
+
 
 def _saved(tmp_path):
     model = build_cnn(np.random.default_rng(0))
     opt = Adam()
     opt.step(model.params(), {k: np.ones_like(v) for k, v in model.params().items()})
-    save_checkpoint(tmp_path / "c.npz", model.params(), opt.state_dict(), {"epoch": 3, "config": {"lr": 1e-3}})
+    save_checkpoint(tmp_path / "c.npz", model.params(), opt.state_dict(), META)
     return model, opt
 
 
