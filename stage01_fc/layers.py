@@ -4,6 +4,8 @@ Every layer has the same interface:
     forward(x, train=True) -> out       (keeps what backward needs only when train)
     backward(dout) -> dx                (fills self.grads, same keys as self.params)
     params, grads: dict name -> array   (empty for layers without parameters)
+    buffers: dict name -> array         state that is kept but not learned (none before
+                                        stage 8's batch norm); saved in checkpoints
 Layers keep the dtype they are given: build them with dtype=np.float64 for
 gradient checks and np.float32 (the default) for training.
 """
@@ -32,6 +34,7 @@ class Layer:
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
         self.cache = None
 
     def forward(self, x, train=True):
@@ -112,6 +115,9 @@ class Sequential:
 
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
 
     def predict(self, x, batch_size=64):
         """Logits for x, `batch_size` images at a time with nothing cached: memory stays

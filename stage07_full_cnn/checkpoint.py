@@ -2,6 +2,7 @@
 
 Inside (every entry a plain array; np.load runs with allow_pickle=False):
     param/<name>      each weight, e.g. param/0.W
+    buffer/<name>     each kept, unlearned array, e.g. batch norm's buffer/2.running_mean
     optim/<key>       the optimizer's state, e.g. optim/step_count, optim/0.W/m
     meta              a JSON string: format version, epoch, the batch generator's
                       state, the training config, the metrics so far
@@ -37,12 +38,14 @@ class Checkpoint:
     params: dict[str, np.ndarray]
     optimizer: dict[str, np.ndarray]
     meta: dict
+    buffers: dict[str, np.ndarray]
 
 
-def save_checkpoint(path, params, optimizer_state, meta):
-    """Write params, optimizer state and meta (JSON-serializable) atomically to `path`."""
+def save_checkpoint(path, params, optimizer_state, meta, buffers=None):
+    """Write params, optimizer state, meta (JSON-serializable) and buffers atomically to `path`."""
     path = Path(path)
     arrays = {f"param/{k}": v for k, v in params.items()}
+    arrays |= {f"buffer/{k}": v for k, v in (buffers or {}).items()}
     arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
     arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,11 +93,12 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
     params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
     optimizer = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
-    return Checkpoint(params, optimizer, meta)
+    buffers = {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")}
+    return Checkpoint(params, optimizer, meta, buffers)
 
 
 def restore_params(path, model_params, saved_params):
-    """Copy saved weights into the model's arrays, in place, after checking each one."""
+    """Copy saved weights (or buffers) into the model's arrays, in place, after checking each one."""
     missing = sorted(set(model_params) - set(saved_params))
     extra = sorted(set(saved_params) - set(model_params))
     if missing or extra:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.preprocess import to_float
-from stage07_full_cnn.model import load_model_or_exit, load_test_set_or_exit, to_model_input
+from stage07_full_cnn.model import build_from_config, load_model_or_exit, load_test_set_or_exit, to_model_input
 from stage07_full_cnn.parallel import DataParallel
 
 
@@ -42,14 +42,15 @@ def report(cm, names):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv=None, build=build_from_config):
+    """The command line; `build` makes the network a checkpoint's config describes (stage 8 passes its own)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--dataset", help="default: the dataset the checkpoint was trained on")
     parser.add_argument("--data-dir")
     parser.add_argument("--out", type=Path, help="default: the checkpoint's folder")
     args = parser.parse_args(argv)
-    model, meta = load_model_or_exit(args.checkpoint)
+    model, meta = load_model_or_exit(args.checkpoint, build)
     info = meta["data"]
     data = load_test_set_or_exit(meta, args.dataset, args.data_dir)
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))

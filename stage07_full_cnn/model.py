@@ -66,22 +66,32 @@ def to_model_input(x_nchw):
     return x_nchw.transpose(0, 2, 3, 1)
 
 
-def load_model(path):
-    """The CNN with the weights of checkpoint `path`, and the checkpoint's meta data.
+def build_from_config(config):
+    """Stage 7's network for a checkpoint's config (it has a single architecture)."""
+    return build_cnn(np.random.default_rng(0))
 
-    Raises CheckpointError for a missing, damaged or foreign file.
+
+def load_model(path, build=build_from_config):
+    """The network of checkpoint `path` with its weights (and buffers), and the checkpoint's meta data.
+
+    `build(config)` makes the network the checkpoint's config describes: stage 8 passes
+    its own. Raises CheckpointError for a missing, damaged or foreign file.
     """
     checkpoint = load_checkpoint(path)
     check_meta(path, checkpoint.meta, NUM_CLASSES)
-    model = build_cnn(np.random.default_rng(0))
+    config = checkpoint.meta.get("config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: its meta data has no 'config' object")
+    model = build(config)
     restore_params(path, model.params(), checkpoint.params)
+    restore_params(path, model.buffers(), checkpoint.buffers)
     return model, checkpoint.meta
 
 
-def load_model_or_exit(path):
+def load_model_or_exit(path, build=build_from_config):
     """load_model for command-line tools: a bad checkpoint ends the program with its clear message."""
     try:
-        return load_model(path)
+        return load_model(path, build)
     except CheckpointError as err:
         sys.exit(f"error: {err}")
 

@@ -42,13 +42,19 @@ class OptionError(ValueError):
     """An option value that cannot work; the message names the option and the fix."""
 
 
-def build_parser(description):
+def build_parser(description, extra=()):
+    """The options; `extra` adds a later stage's run options as (flag, type, help, default) tuples."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = p.add_argument
+    defaults = DEFAULTS | {flag[2:].replace("-", "_"): default for flag, _, _, default in extra}
 
     def opt(flag, kind, text, **kw):  # default None: so we can tell a given option from a default
         key = flag[2:].replace("-", "_")
-        add(flag, type=kind, default=None, help=f"{text} (default: {DEFAULTS[key]})", **kw)
+        if kind is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            kw["type"] = kind
+        add(flag, default=None, help=f"{text} (default: {defaults[key]})", **kw)
 
     opt("--dataset", str, "auto, mnist, fashion-mnist, mnist-sample, or a folder of IDX files")
     opt("--data-dir", str, "where to look for and download datasets; the default is the user cache")
@@ -64,6 +70,9 @@ def build_parser(description):
     opt("--seed", int, "seeds the weights, the validation split and the batch order")
     opt("--val-fraction", float, "share of the training images held out for validation")
     opt("--limit", int, "use only the first N training images (quick tries); None means all")
+    for flag, kind, text, _ in extra:
+        opt(flag, kind, text)
+    p.set_defaults(run_defaults=defaults)
     add("--out", type=Path, default=Path("runs/stage07"), help="the run's folder (default: runs/stage07)")
     add("--resume", action="store_true", help="continue the run in --out from its last.npz")
     add("--overwrite", action="store_true", help="start a new run in --out even if it holds one (replacing it)")
@@ -74,12 +83,12 @@ def build_parser(description):
 
 def given(args):
     """The run options given on the command line (not left at their default)."""
-    return {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+    return {k: getattr(args, k) for k in args.run_defaults if getattr(args, k) is not None}
 
 
 def fresh_config(args):
     """The config of a new run: the given options over the defaults, checked."""
-    config = DEFAULTS | given(args)
+    config = args.run_defaults | given(args)
     if config["dataset"] not in ("auto", "mnist", "fashion-mnist", "mnist-sample") and Path(config["dataset"]).is_dir():
         config["dataset"] = str(Path(config["dataset"]).resolve())  # a folder: found again from anywhere
     check(config)

@@ -101,6 +101,9 @@ class DataParallel:
     def params(self):
         return self.model.params()
 
+    def buffers(self):
+        return self.model.buffers()
+
     def grads(self):
         """The batch gradient: the sum of the replicas' gradients (see the module docstring)."""
         per_replica = [r.grads() for r in self.replicas[: len(self.parts)]]  # those that had a share

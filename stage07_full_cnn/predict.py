@@ -30,7 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
-from stage07_full_cnn.model import load_model_or_exit, to_model_input
+from stage07_full_cnn.model import build_from_config, load_model_or_exit, to_model_input
 
 CENTRE = 14.0  # where MNIST's digits have their centre of mass (row and column)
 
@@ -117,12 +117,13 @@ def mnistify(gray: np.ndarray, name="image") -> np.ndarray:
 # --8<-- [end:mnistify]
 
 
-def main(argv=None):
+def main(argv=None, build=build_from_config):
+    """The command line; `build` makes the network a checkpoint's config describes (stage 8 passes its own)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("images", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    model, meta = load_model_or_exit(args.checkpoint)
+    model, meta = load_model_or_exit(args.checkpoint, build)
     info = meta["data"]
     names = info["classes"]
     failed = 0

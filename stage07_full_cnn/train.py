@@ -17,6 +17,8 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -42,6 +44,24 @@ from stage07_full_cnn.options import OptionError, build_parser, check_program_op
 from stage07_full_cnn.parallel import DataParallel
 
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What `main` trains. Stage 7's is the plain CNN; stage 8 passes its own.
+
+    build(config, init_rng, noise_rng) makes the model; noise_rng is for randomness
+    inside a training step (dropout). augment(x_batch, config, noise_rng), if given,
+    transforms every training batch. extra_options: more run options, as
+    (flag, type, help, default), saved in the config like the others. parallel:
+    train data-parallel (parallel.py); a model whose images interact within a batch
+    (batch norm) or that draws random numbers in its layers must not.
+    """
+
+    build: Callable = lambda config, init_rng, noise_rng: build_cnn(init_rng)
+    augment: Callable | None = None
+    extra_options: tuple = ()
+    parallel: bool = True
 
 
 def load_data(config):
@@ -98,12 +118,14 @@ class DivergedError(RuntimeError):
 
 
 # --8<-- [start:epoch]
-def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=True):
-    """One pass over the training set; returns (mean loss, images per second)."""
+def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=True, augment=None):
+    """One pass over the training set; returns (mean loss, images per second). augment(xb) varies each batch."""
     losses, start = [], time.perf_counter()
     params = model.params()
     bar = tqdm(total=len(x), desc=desc, unit="img", leave=False, dynamic_ncols=True, disable=not progress)
     for xb, yb in minibatches(x, y, batch_size, rng):
+        if augment:
+            xb = augment(xb)
         opt.lr = schedule(opt.step_count)
         loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
         if not loss <= DIVERGED:  # also true for nan
@@ -123,13 +145,14 @@ def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=T
 # --8<-- [end:epoch]
 
 
-def start(args):
+def start(args, recipe):
     """A fresh run from args, or the run saved in OUT/last.npz with --resume.
 
-    Returns (config, model, optimizer, batch generator, data, data info, run state).
-    Weight initialization, the validation split and the batch order each draw from
-    their own generator seeded by [seed, k], so a resumed run only needs the batch
-    generator's state to continue exactly where it stopped.
+    Returns (config, model, optimizer, generators, data, data info, run state).
+    Weight initialization, the validation split, the batch order and the noise of a
+    step (dropout, augmentation) each draw from their own generator seeded by
+    [seed, k], so a resumed run only needs the last two generators' states to
+    continue exactly where it stopped.
     Raises OptionError, CheckpointError or a dataset error, each with a clear message.
     """
     config = None if args.resume else fresh_config(args)  # bad values are refused before anything is touched
@@ -149,21 +172,23 @@ def start(args):
         print(f"resuming {args.out} after epoch {state['epoch']}")
     else:
         data, info = load_data(config)
-    model = build_cnn(np.random.default_rng([config["seed"], 1]))
+    rngs = {name: np.random.default_rng([config["seed"], k]) for name, k in (("batch_rng", 2), ("noise_rng", 3))}
+    model = recipe.build(config, np.random.default_rng([config["seed"], 1]), rngs["noise_rng"])
     opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
-    batch_rng = np.random.default_rng([config["seed"], 2])
     if resumed:
         restore_params(args.out / "last.npz", model.params(), resumed.params)
+        restore_params(args.out / "last.npz", model.buffers(), resumed.buffers)
         restore_optimizer(args.out / "last.npz", opt, resumed.optimizer, model.params())
-        batch_rng.bit_generator.state = resumed.meta["batch_rng"]
-    return config, model, opt, batch_rng, data, info, state
+        for name, rng in rngs.items():
+            rng.bit_generator.state = resumed.meta.get(name, rng.bit_generator.state)
+    return config, model, opt, rngs, data, info, state
 
 
-def main(argv=None):
-    args = build_parser(__doc__).parse_args(argv)
+def main(argv=None, recipe=Recipe(), description=__doc__):
+    args = build_parser(description, recipe.extra_options).parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
     try:
-        config, model, opt, batch_rng, data, info, state = start(args)
+        config, model, opt, rngs, data, info, state = start(args, recipe)
     except CheckpointError as err:
         sys.exit(f"cannot resume: {err}")
     except (OptionError, DatasetNotFound, IDXError, ValueError) as err:
@@ -174,25 +199,28 @@ def main(argv=None):
         f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
+    augment = recipe.augment and (lambda xb: recipe.augment(xb, config, rngs["noise_rng"]))
     with DataParallel(model, args.threads) as net:  # parallel.py: every core on its share of each batch
-        run_epochs(net, opt, schedule, data, info, config, batch_rng, state, out, progress=not args.no_progress)
-        return finish(out, net, data, info, state["history"])
+        trained = net if recipe.parallel else model
+        run_epochs(trained, net, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
+        return finish(out, model, net, data, info, state["history"])
 
 
-def run_epochs(model, opt, schedule, data, info, config, batch_rng, state, out, progress):
-    """Train from state["epoch"] + 1 to config["epochs"], saving checkpoints and metrics after each epoch."""
+def run_epochs(model, net, opt, schedule, data, info, config, rngs, state, out, progress, augment):
+    """Train `model` from state["epoch"] + 1 to config["epochs"], validating with `net` (the model on every core),
+    saving checkpoints and metrics after each epoch."""
     epochs = config["epochs"]
     for epoch in range(state["epoch"] + 1, epochs + 1):
         start_time = time.perf_counter()
         try:
             train_loss, img_s = train_epoch(
-                model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], batch_rng,
-                desc=f"epoch {epoch}/{epochs}", progress=progress,
+                model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], rngs["batch_rng"],
+                desc=f"epoch {epoch}/{epochs}", progress=progress, augment=augment,
             )  # fmt: skip
         except DivergedError as err:
             kept = out / "best.npz" if (out / "best.npz").exists() else "none saved yet"
             sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {opt.lr:g}). Last good: {kept}")
-        val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])
+        val_loss, val_acc = evaluate(net, data["x_val"], data["y_val"])
         seconds = time.perf_counter() - start_time
         improved = val_acc > state["best_val_acc"]
         print(
@@ -205,21 +233,23 @@ def run_epochs(model, opt, schedule, data, info, config, batch_rng, state, out, 
              "seconds": seconds, "train_img_s": img_s}
         )  # fmt: skip
         state.update(epoch=epoch, best_val_acc=max(val_acc, state["best_val_acc"]))
-        meta = {**state, "config": config, "data": info, "batch_rng": batch_rng.bit_generator.state}
+        meta = {**state, "config": config, "data": info} | {k: r.bit_generator.state for k, r in rngs.items()}
         try:
-            if improved:
-                save_checkpoint(out / "best.npz", model.params(), opt.state_dict(), meta)
-            save_checkpoint(out / "last.npz", model.params(), opt.state_dict(), meta)
+            for name in ("best.npz", "last.npz") if improved else ("last.npz",):
+                save_checkpoint(out / name, model.params(), opt.state_dict(), meta, model.buffers())
         except OSError as err:
             sys.exit(f"error: cannot save a checkpoint in {out} ({err}); the ones saved before are kept")
         write_metrics(out, state["history"])
 
 
-def finish(out, model, data, info, history):
-    """Test the best checkpoint, write summary.json and curves.png; return the summary."""
+def finish(out, model, net, data, info, history):
+    """Test the best checkpoint (loaded into model, run as net); write summary.json and curves.png.
+
+    Returns the summary."""
     best = load_checkpoint(out / "best.npz")
     restore_params(out / "best.npz", model.params(), best.params)
-    test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
+    restore_params(out / "best.npz", model.buffers(), best.buffers)
+    test_loss, test_acc = evaluate(net, data["x_test"], data["y_test"])
     summary = {
         "dataset": info["dataset_name"],
         "best_epoch": best.meta["epoch"],
