@@ -2,7 +2,7 @@
 
     nox -s tests            the whole test suite (offline, a few minutes on 2 cores)
     nox -s lint             ruff check and format check
-    nox -s stage01 ... stage07   a stage's tests, demo and benchmark
+    nox -s stage01 ... stage08   a stage's tests, demo and benchmark
     nox -s stage07 -- --epochs 5 --dataset fashion-mnist   arguments after -- go to the program
 
 A stage session writes its tables and figures under runs/<stage>/ (ignored by git): running
@@ -67,6 +67,7 @@ stage_session("stage04", "stage04_im2col", ["benchmark"])
 stage_session("stage05", "stage05_strided_pool", ["benchmark"])
 stage_session("stage06", "stage06_optimizers", ["compare"])
 stage_session("stage07", "stage07_full_cnn", ["train"])
+stage_session("stage08", "stage08_regularization", ["train"])
 
 
 @nox.session(python=PYTHON)
@@ -81,6 +82,20 @@ def parity(session):
     """Every layer, optimizer and the whole network against PyTorch (installs torch; never skipped)."""
     install(session, "parity")
     session.run("pytest", "-m", "torch", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def explore(session):
+    """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default runs/stage07/best.npz)."""
+    install(session)
+    session.run("python", "-m", "stage07_full_cnn.explore", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def browser(session):
+    """The tests that drive a real browser (Debian's chromium through Playwright; never skipped in CI)."""
+    install(session, "browser")
+    session.run("pytest", "-m", "browser", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session(name="bench-torch", python=PYTHON)
@@ -116,8 +131,26 @@ def figures(session):
         stage = module.split("_")[0]
         session.run("python", "-m", module, "--out", f"docs/results/{stage}")
     run, results = "runs/figures-mnist-sample", "docs/results/stage07"
-    session.run("python", "-m", "stage07_full_cnn.train", "--dataset", "mnist-sample", "--out", run, "--no-progress")
+    train = ["--dataset", "mnist-sample", "--out", run, "--no-progress", "--overwrite"]
+    session.run("python", "-m", "stage07_full_cnn.train", *train)
     session.run("python", "-m", "stage07_full_cnn.evaluate", f"{run}/best.npz", "--out", results)
     session.run("python", "-m", "stage07_full_cnn.visualize", f"{run}/best.npz", "--out", results)
+    session.install(*groups("browser"))
+    browser_test = "stage07_full_cnn/tests/test_explore_browser.py"
+    session.run(
+        "pytest",
+        "-m",
+        "browser",
+        "-p",
+        "no:cacheprovider",
+        browser_test,
+        env={"EXPLORER_CHECKPOINT": f"{run}/best.npz"},
+    )
+    session.run("mkdir", "-p", "docs/results/explorer", external=True)
+    session.run("cp", "runs/explorer/explorer.png", "docs/results/explorer/", external=True)
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
+    session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
+    session.run("python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation")
+    for name in ("ablation.md", "ablation.json", "ablation.png"):
+        session.run("cp", f"runs/figures-stage08-ablation/{name}", "docs/results/stage08", external=True)

@@ -42,11 +42,12 @@ class OptionError(ValueError):
     """An option value that cannot work; the message names the option and the fix."""
 
 
-def build_parser(description, extra=()):
-    """The options; `extra` adds a later stage's run options as (flag, type, help, default) tuples."""
+def build_parser(description, extra=(), changed=None, out="runs/stage07"):
+    """The options. A later stage adds its run options as (flag, type, help, default) tuples
+    in `extra`, changes defaults with `changed` ({option: value}) and names its own --out."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = p.add_argument
-    defaults = DEFAULTS | {flag[2:].replace("-", "_"): default for flag, _, _, default in extra}
+    defaults = DEFAULTS | (changed or {}) | {flag[2:].replace("-", "_"): default for flag, _, _, default in extra}
 
     def opt(flag, kind, text, **kw):  # default None: so we can tell a given option from a default
         key = flag[2:].replace("-", "_")
@@ -73,7 +74,7 @@ def build_parser(description, extra=()):
     for flag, kind, text, _ in extra:
         opt(flag, kind, text)
     p.set_defaults(run_defaults=defaults)
-    add("--out", type=Path, default=Path("runs/stage07"), help="the run's folder (default: runs/stage07)")
+    add("--out", type=Path, default=Path(out), help=f"the run's folder (default: {out})")
     add("--resume", action="store_true", help="continue the run in --out from its last.npz")
     add("--overwrite", action="store_true", help="start a new run in --out even if it holds one (replacing it)")
     add("--threads", type=int, default=available_cores(), help="data-parallel threads (default: all cores)")

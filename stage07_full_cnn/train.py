@@ -61,7 +61,9 @@ class Recipe:
     build: Callable = lambda config, init_rng, noise_rng: build_cnn(init_rng)
     augment: Callable | None = None
     extra_options: tuple = ()
+    defaults: tuple = ()  # (option, value) pairs that replace stage 7's defaults
     parallel: bool = True
+    out: str = "runs/stage07"
 
 
 def load_data(config):
@@ -185,7 +187,7 @@ def start(args, recipe):
 
 
 def main(argv=None, recipe=Recipe(), description=__doc__):
-    args = build_parser(description, recipe.extra_options).parse_args(argv)
+    args = build_parser(description, recipe.extra_options, dict(recipe.defaults), recipe.out).parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
     try:
         config, model, opt, rngs, data, info, state = start(args, recipe)
@@ -200,15 +202,16 @@ def main(argv=None, recipe=Recipe(), description=__doc__):
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
     augment = recipe.augment and (lambda xb: recipe.augment(xb, config, rngs["noise_rng"]))
+    if not recipe.parallel:  # one thread of ours; BLAS still uses every core for the products
+        run_epochs(model, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
+        return finish(out, model, data, info, state["history"])
     with DataParallel(model, args.threads) as net:  # parallel.py: every core on its share of each batch
-        trained = net if recipe.parallel else model
-        run_epochs(trained, net, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
-        return finish(out, model, net, data, info, state["history"])
+        run_epochs(net, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
+        return finish(out, net, data, info, state["history"])
 
 
-def run_epochs(model, net, opt, schedule, data, info, config, rngs, state, out, progress, augment):
-    """Train `model` from state["epoch"] + 1 to config["epochs"], validating with `net` (the model on every core),
-    saving checkpoints and metrics after each epoch."""
+def run_epochs(model, opt, schedule, data, info, config, rngs, state, out, progress, augment):
+    """Train from state["epoch"] + 1 to config["epochs"], saving checkpoints and metrics after each epoch."""
     epochs = config["epochs"]
     for epoch in range(state["epoch"] + 1, epochs + 1):
         start_time = time.perf_counter()
@@ -220,7 +223,7 @@ def run_epochs(model, net, opt, schedule, data, info, config, rngs, state, out, 
         except DivergedError as err:
             kept = out / "best.npz" if (out / "best.npz").exists() else "none saved yet"
             sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {opt.lr:g}). Last good: {kept}")
-        val_loss, val_acc = evaluate(net, data["x_val"], data["y_val"])
+        val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])
         seconds = time.perf_counter() - start_time
         improved = val_acc > state["best_val_acc"]
         print(
@@ -242,14 +245,12 @@ def run_epochs(model, net, opt, schedule, data, info, config, rngs, state, out, 
         write_metrics(out, state["history"])
 
 
-def finish(out, model, net, data, info, history):
-    """Test the best checkpoint (loaded into model, run as net); write summary.json and curves.png.
-
-    Returns the summary."""
+def finish(out, model, data, info, history):
+    """Test the best checkpoint, write summary.json and curves.png; return the summary."""
     best = load_checkpoint(out / "best.npz")
     restore_params(out / "best.npz", model.params(), best.params)
     restore_params(out / "best.npz", model.buffers(), best.buffers)
-    test_loss, test_acc = evaluate(net, data["x_test"], data["y_test"])
+    test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
     summary = {
         "dataset": info["dataset_name"],
         "best_epoch": best.meta["epoch"],

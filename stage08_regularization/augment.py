@@ -51,9 +51,10 @@ def bilinear(x, sy, sx, fill):
     N, H, W, C = x.shape
     padded = np.full((N, H + 2, W + 2, C), fill, np.float32)  # a border of background around each image
     padded[:, 1:-1, 1:-1] = x
-    sy = np.clip(sy + 1, 0, H + 0.999)  # beyond the border: the border itself, i.e. background
-    sx = np.clip(sx + 1, 0, W + 0.999)
-    y0, x0 = sy.astype(np.intp), sx.astype(np.intp)  # floor: both are >= 0
+    sy = np.clip(sy + 1, 0, H + 1)  # beyond the border: the border itself, i.e. background
+    sx = np.clip(sx + 1, 0, W + 1)
+    y0 = np.minimum(sy.astype(np.intp), H)  # floor (sy >= 0), keeping y0 + 1 inside the padded image
+    x0 = np.minimum(sx.astype(np.intp), W)
     wy, wx = (sy - y0)[..., None], (sx - x0)[..., None]
     # one flat index per source pixel, so each corner is a single fast take
     corner = (np.arange(N) * ((H + 2) * (W + 2)))[:, None, None] + y0 * (W + 2) + x0

@@ -1,0 +1,116 @@
+"""The explorer in a real browser (Debian's chromium via Playwright; run by `nox -s browser`).
+
+It traces a digit of the embedded sample on the canvas, stroke by stroke, checks what
+the page shows against the NumPy forward pass, opens the dot product of one conv1
+value, and saves the screenshot the docs use (runs/explorer/explorer.png; `nox -s
+figures` runs it on the checkpoint it trains, named by $EXPLORER_CHECKPOINT, and
+copies the screenshot into docs/results/explorer/).
+"""
+
+import base64
+import io
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shared.datasets import load_sample
+from shared.preprocess import to_float
+from stage07_full_cnn.explore import make_server
+from stage07_full_cnn.model import load_model, to_model_input
+from stage07_full_cnn.predict import mnistify, to_grayscale
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = Path("runs/explorer/explorer.png")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tiny_run):
+    return Path(os.environ.get("EXPLORER_CHECKPOINT", tiny_run / "best.npz"))
+
+
+@pytest.fixture(scope="module")
+def address(checkpoint):
+    server = make_server(checkpoint, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def strokes(digit, scale=10):
+    """The digit's ink as horizontal strokes, one per run of dark pixels in a row (canvas coordinates)."""
+    for row in range(28):
+        ink = np.flatnonzero(digit[row] > 100)
+        if ink.size == 0:
+            continue
+        starts = np.concatenate([[ink[0]], ink[1:][np.diff(ink) > 1]])
+        ends = np.concatenate([ink[:-1][np.diff(ink) > 1], [ink[-1]]])
+        for a, b in zip(starts, ends):
+            yield (a * scale + scale / 2, row * scale + scale / 2), (b * scale + scale / 2, row * scale + scale / 2)
+
+
+def numpy_forward(checkpoint, data_url):
+    """What the network computes for the canvas image, outside the browser."""
+    with Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))) as img:
+        digit = mnistify(to_grayscale(img))
+    model, meta = load_model(checkpoint)
+    x = to_model_input(to_float(digit[None], meta["data"]["mean"], meta["data"]["std"]))
+    return model.predict(x)[0], model.layers[0].forward(x, train=False)[0]
+
+
+def test_draw_a_digit_and_open_a_dot_product(browser, address, checkpoint):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(address)
+    page.wait_for_selector("#filters canvas")
+    box = page.locator("#canvas").bounding_box()
+    sample = load_sample()
+    digit, label = sample.test_images[0], sample.test_labels[0]
+    for (x0, y0), (x1, y1) in strokes(digit):
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1, box["y"] + y1, steps=3)
+        page.mouse.up()
+    page.wait_for_function("() => !window.explorer.busy()")
+    page.wait_for_function("() => document.querySelectorAll('#maps-pool2 canvas').length === 64")
+
+    logits, conv1 = numpy_forward(checkpoint, page.evaluate("document.getElementById('canvas').toDataURL('image/png')"))
+    predicted = str(int(logits.argmax()))
+    assert page.inner_text("#prediction") == predicted
+    assert page.locator("#bars .bar-row").count() == 10
+    assert page.locator("#bars .bar-row.top .label").inner_text() == predicted
+    counts = {name: page.locator(f"#maps-{name} canvas").count() for name in ("conv1", "pool1", "conv2", "pool2")}
+    assert counts == {"conv1": 32, "pool1": 32, "conv2": 64, "pool2": 64}
+    colours = page.evaluate(
+        """() => [...document.querySelectorAll('#maps canvas')].map(c => {
+               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+               return new Set(d).size; })"""
+    )
+    assert sum(n > 2 for n in colours) > 150  # the maps are drawn, not blank
+
+    target = page.locator("#maps-conv1 canvas").nth(5)
+    map_box = target.bounding_box()
+    target.click(position={"x": map_box["width"] * 14.5 / 28, "y": map_box["height"] * 12.5 / 28})
+    page.wait_for_selector("#dot:not([hidden])")
+    i, j, f = (int(page.get_attribute("#dot", f"data-{k}")) for k in ("row", "column", "channel"))
+    assert (i, j, f) == (12, 14, 5)
+    assert page.locator("#dot-window td").count() == 25 and page.locator("#dot-products td").count() == 25
+    shown = float(page.inner_text("#dot-total"))
+    assert abs(shown - conv1[i, j, f]) < 1e-3 and abs(float(page.inner_text("#dot-numpy")) - conv1[i, j, f]) < 1e-3
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    print(f"drew sample test digit 0 (a {label}) as strokes; the page predicted {predicted}; saved {SCREENSHOT}")
+    page.close()
+
+
+def test_phone_width_keeps_the_canvas_usable(browser, address):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(address)
+    page.wait_for_selector("#filters canvas")
+    box = page.locator("#canvas").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.close()

@@ -1,0 +1,100 @@
+"""What each regularizer buys: the same training five times, switching the techniques on one by one.
+
+    python -m stage08_regularization.ablation [--dataset mnist-sample] [--epochs 20] [--out runs/stage08-ablation]
+
+Runs stage 8's training (same seed, epochs, schedule and everything else) as
+    base          stage 7's network: no batch norm, no dropout, no augmentation
+    +augment      random rotation, scaling and shift of the training images
+    +dropout      dropout 0.5 before the last layer
+    +batch norm   batch norm after each conv block
+    all           the three together (stage 8's default)
+and writes ablation.md (the table), ablation.json and ablation.png: training and
+validation loss side by side, so the gap between them (overfitting) can be seen
+closing. Each run's own folder (checkpoints, metrics) is kept under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from stage07_full_cnn.checkpoint import load_checkpoint
+from stage08_regularization.train import main as train
+
+OFF = ["--no-batch-norm", "--dropout", "0", "--no-augment"]
+RUNS = {
+    "base": OFF,
+    "+augment": ["--no-batch-norm", "--dropout", "0", "--augment"],
+    "+dropout": ["--no-batch-norm", "--dropout", "0.5", "--no-augment"],
+    "+batch norm": ["--batch-norm", "--dropout", "0", "--no-augment"],
+    "all": ["--batch-norm", "--dropout", "0.5", "--augment"],
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="mnist-sample")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=Path("runs/stage08-ablation"))
+    args = parser.parse_args(argv)
+    results = {}
+    for name, switches in RUNS.items():
+        folder = args.out / name.replace("+", "").replace(" ", "-")
+        print(f"\n=== {name} ===", flush=True)
+        common = ["--dataset", args.dataset, "--epochs", str(args.epochs), "--no-progress", "--overwrite"]
+        summary = train([*common, *switches, "--out", str(folder)])
+        history = load_checkpoint(folder / "last.npz").meta["history"]
+        results[name] = {"summary": summary, "history": history}
+    write(results, args)
+
+
+def write(results, args):
+    base = results["base"]["summary"]["test_acc"]
+    lines = [
+        f"{args.dataset}, {args.epochs} epochs each, seed 0, Adam 1e-3 with a cosine schedule "
+        f"(`python -m stage08_regularization.ablation --dataset {args.dataset} --epochs {args.epochs}`).",
+        "",
+        "| run | test accuracy | vs base | best epoch | final train loss | final val loss | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        s, last = r["summary"], r["history"][-1]
+        lines.append(
+            f"| {name} | {s['test_acc']:.2%} | {100 * (s['test_acc'] - base):+.2f} points | {s['best_epoch']} | "
+            f"{last['train_loss']:.4f} | {last['val_loss']:.4f} | {s['train_seconds']:.0f} |"
+        )
+    table = "\n".join(lines)
+    print("\n" + table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ablation.md").write_text(table + "\n")
+    (args.out / "ablation.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot(results, args.out / "ablation.png")
+    print(f"\nwrote {args.out}/ablation.md, ablation.json and ablation.png")
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for i, (name, r) in enumerate(results.items()):
+        epochs = [h["epoch"] for h in r["history"]]
+        style = {"color": f"C{i}", "label": name, "linewidth": 2.2 if name in ("base", "all") else 1.3}
+        axes[0].plot(epochs, [h["train_loss"] for h in r["history"]], **style)
+        axes[1].plot(epochs, [h["val_loss"] for h in r["history"]], **style)
+    axes[0].set(title="Training loss", xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    axes[1].set(title="Validation loss", xlabel="epoch")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    axes[1].legend(title="run", fontsize=9)
+    fig.suptitle("Where the training loss falls far below the validation loss, the network overfits", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

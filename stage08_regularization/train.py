@@ -1,0 +1,52 @@
+"""Train the regularized CNN: python -m stage08_regularization.train [options]   (or: nox -s stage08 -- [options])
+
+Stage 7's training program, with every one of its options, outputs and checks
+(python -m stage07_full_cnn.train --help), three switches, and its own defaults:
+
+    --batch-norm / --no-batch-norm   batch norm after each conv block (default: on)
+    --dropout P                      dropout before the last layer (default: 0.5; 0 for none)
+    --augment / --no-augment         a random rotation (up to 12 degrees), scaling (0.9 to 1.1)
+                                     and shift (up to 2.5 pixels) of every training image, each
+                                     time it is seen; Fashion-MNIST images are also mirrored
+    --schedule cosine                (stage 7: constant) the learning rate falls to 0 by the end
+    --epochs 40                      (stage 7: 20) augmented data take longer to learn
+    --out runs/stage08
+
+It trains on one thread of ours (BLAS still uses every core): batch norm makes the
+images of a batch depend on each other, so the batch cannot be split over threads
+as stage 7 does, and dropout draws its masks in order from one generator.
+"""
+
+from __future__ import annotations
+
+from stage07_full_cnn import train
+from stage07_full_cnn.options import OptionError
+from stage08_regularization.model import DEFAULTS, augment_batch, build_from_config
+
+
+def build(config, init_rng, noise_rng):
+    if not 0 <= config["dropout"] < 1:
+        raise OptionError(f"--dropout {config['dropout']}: drop a share of at least 0 and below 1 (0.5 is usual)")
+    return build_from_config(config, init_rng, noise_rng)
+
+
+RECIPE = train.Recipe(
+    build=build,
+    augment=augment_batch,
+    extra_options=(
+        ("--batch-norm", bool, "batch norm after each conv block", DEFAULTS["batch_norm"]),
+        ("--dropout", float, "dropout probability before the last layer (0: none)", DEFAULTS["dropout"]),
+        ("--augment", bool, "random rotation, scaling and shift of each training image", DEFAULTS["augment"]),
+    ),
+    defaults=(("schedule", "cosine"), ("epochs", 40)),
+    parallel=False,
+    out="runs/stage08",
+)
+
+
+def main(argv=None):
+    return train.main(argv, RECIPE, __doc__)
+
+
+if __name__ == "__main__":
+    main()
