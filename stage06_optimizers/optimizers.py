@@ -115,7 +115,7 @@ class Adam(Optimizer):
 
     The bias corrections undo the zero start of m and v. At t = 1 they give
     m_hat = g and v_hat = g^2, so the first update is lr * g / |g| = lr * sign(g):
-    its size is lr whatever the gradient's scale.
+    its size is lr whatever the gradient's scale (as long as |g| is well above eps).
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

@@ -15,8 +15,9 @@
 
 The reference network applies ReLU before pooling. Max pooling and ReLU commute:
 max(relu(a), relu(b)) = relu(max(a, b)) since ReLU never reorders values, and
-the gradients agree too (the window's first maximum is the same element, and
-both routes give it zero gradient when it is <= 0). Pooling first runs the ReLU
+the gradients agree too: for a positive maximum both orders route it to the
+window's first maximum; for a maximum <= 0 they may pick different elements, but
+both give the whole window zero gradient. Pooling first runs the ReLU
 on a quarter of the values. tests/test_model.py checks the two orders agree.
 """
 
