@@ -6,8 +6,9 @@ Stage 7's training program, with every one of its options, outputs and checks
     --batch-norm / --no-batch-norm   batch norm after each conv block (default: on)
     --dropout P                      dropout before the last layer (default: 0.5; 0 for none)
     --augment / --no-augment         a random rotation (up to 12 degrees), scaling (0.9 to 1.1)
-                                     and shift (up to 2.5 pixels) of every training image, each
-                                     time it is seen; Fashion-MNIST images are also mirrored
+                                     and shift (up to 2.5 pixels) of every training digit, each
+                                     time it is seen; Fashion-MNIST's clothes are only shifted
+                                     (up to 2 pixels) and mirrored
     --schedule cosine                (stage 7: constant) the learning rate falls to 0 by the end
     --epochs 40                      (stage 7: 20) augmented data take longer to learn
     --out runs/stage08
