@@ -197,7 +197,7 @@ async function start() {
   clearCanvas();
   info = await (await fetch("/api/info")).json();
   document.getElementById("about").textContent =
-    `Checkpoint trained on ${info.dataset} for ${info.epoch} epochs. Draw a ` +
+    `Your checkpoint: epoch ${info.epoch} of a run on ${info.dataset}. Draw a ` +
     (info.classes[0] === "0" ? "digit" : "piece of clothing") + " below, or upload a picture.";
   const filters = document.getElementById("filters");
   info.filters.forEach((kernel, k) => {
