@@ -72,6 +72,11 @@ def decode_image(payload) -> np.ndarray:
         raise BadRequest(415, "the data is not a PNG or JPEG image") from None
 
 
+def rounded(a, decimals):
+    """An array as nested lists of short decimals (rounded in float64, so JSON shows no float32 noise)."""
+    return np.round(a.astype(np.float64), decimals).tolist()
+
+
 def layer_outputs(model, x):
     """The network's forward pass on one prepared image, keeping every layer's output."""
     outputs = []
@@ -103,8 +108,8 @@ class Explorer:
             "classes": list(self.data["classes"]),
             "dataset": self.data["dataset_name"],
             "epoch": self.meta["epoch"],
-            "filters": conv1["W"][:, 0].round(5).tolist(),  # (32, 5, 5)
-            "bias": conv1["b"].round(6).tolist(),
+            "filters": rounded(conv1["W"][:, 0], 5),  # (32, 5, 5)
+            "bias": rounded(conv1["b"], 6),
         }
 
     def predict(self, gray):
@@ -115,11 +120,11 @@ class Explorer:
         x = to_model_input(to_float(digit[None], self.data["mean"], self.data["std"]))
         outputs = layer_outputs(self.model, x)
         probs = softmax(outputs[-1].astype(np.float64))[0]
-        maps = {name: outputs[i][0].transpose(2, 0, 1).round(4).tolist() for name, i in self.shown.items()}
+        maps = {name: rounded(outputs[i][0].transpose(2, 0, 1), 4) for name, i in self.shown.items()}
         return {
             "digit": digit.tolist(),  # the 28x28 uint8 image after preprocessing
-            "input": x[0, :, :, 0].round(5).tolist(),  # the same, normalized: what conv1 sees
-            "probabilities": probs.round(6).tolist(),
+            "input": rounded(x[0, :, :, 0], 5),  # the same, normalized: what conv1 sees
+            "probabilities": rounded(probs, 6),
             "predicted": int(probs.argmax()),
             "maps": maps,  # name -> (channels, H, W)
         }
