@@ -76,6 +76,8 @@ def load_data(config):
         data = load_dataset(config["dataset"], config["data_dir"])
     images, labels = data.train_images[: config["limit"]], data.train_labels[: config["limit"]]
     train, val = train_val_split(len(images), config["val_fraction"], np.random.default_rng([config["seed"], 0]))
+    if len(data.test_images) == 0:
+        raise OptionError(f"{data.name} ({data.source}) has no test images; a run needs some to report its accuracy")
     if len(train) == 0 or len(val) == 0:
         raise OptionError(
             f"{len(images)} training images split into {len(train)} for training and {len(val)} for validation "

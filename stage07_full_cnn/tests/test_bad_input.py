@@ -69,6 +69,20 @@ def test_images_the_network_cannot_use_are_refused_before_training(tmp_path):
     assert "train-images-idx3-ubyte.gz: holds uint8 images of 32x32 pixels; this network needs" in message
 
 
+def test_a_dataset_without_test_images_is_refused_before_training(tmp_path):
+    folder = tmp_path / "no-test"
+    folder.mkdir()
+    arrays = [
+        np.zeros((40, 28, 28), np.uint8),
+        np.zeros(40, np.uint8),
+        np.zeros((0, 28, 28), np.uint8),
+        np.zeros(0, np.uint8),
+    ]
+    for part, array in zip(PARTS, arrays):
+        write_idx(folder / (part + ".gz"), array)
+    assert "has no test images" in refused(["--dataset", str(folder), "--out", str(tmp_path / "run"), "--no-progress"])
+
+
 def test_out_that_is_a_file_or_unwritable(tmp_path):
     (tmp_path / "file").write_text("mine")
     assert "this is a file, not a folder" in refused([*TINY, "--out", str(tmp_path / "file")])
