@@ -3,7 +3,9 @@
     nox -s tests            the whole test suite (offline, a few minutes on 2 cores)
     nox -s lint             ruff check and format check
     nox -s stage01 ... stage08   a stage's tests, demo and benchmark
-    nox -s stage07 -- --epochs 5 --dataset fashion-mnist   arguments after -- go to the program
+    nox -s stage07 -- --epochs 5 --out runs/quick   arguments after -- go to the program
+    nox -s explore          the explorer in your browser (after a stage07 run)
+    nox -s parity / browser   against PyTorch / in a real browser (CI runs both)
 
 A stage session writes its tables and figures under runs/<stage>/ (ignored by git): running
 one never changes a tracked file. Only `nox -s figures`, run on purpose, refreshes docs/results/.
