@@ -113,6 +113,12 @@ def restore_params(path, model_params, saved_params):
         p[...] = saved
 
 
+def restore_model(path, model, checkpoint):
+    """Copy a checkpoint's weights and buffers into `model` (anything with params() and buffers())."""
+    restore_params(path, model.params(), checkpoint.params)
+    restore_params(path, model.buffers(), checkpoint.buffers)
+
+
 def check_meta(path, meta, num_classes):
     """The meta data that evaluation and prediction rely on: epoch, normalization, class names."""
 

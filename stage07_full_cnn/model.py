@@ -33,7 +33,7 @@ from shared.idx import IDXError
 from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
 from stage04_im2col.layers import Conv2D
 from stage05_strided_pool.layers import MaxPool2D
-from stage07_full_cnn.checkpoint import CheckpointError, check_meta, load_checkpoint, restore_params
+from stage07_full_cnn.checkpoint import CheckpointError, check_meta, load_checkpoint, restore_model
 
 NUM_CLASSES = 10
 
@@ -84,8 +84,7 @@ def load_model(path, build=build_from_config):
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: its meta data has no 'config' object")
     model = build(config)
-    restore_params(path, model.params(), checkpoint.params)
-    restore_params(path, model.buffers(), checkpoint.buffers)
+    restore_model(path, model, checkpoint)
     return model, checkpoint.meta
 
 

@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,8 @@ from stage07_full_cnn.checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_resumable,
+    restore_model,
     restore_optimizer,
-    restore_params,
     save_checkpoint,
 )
 from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
@@ -180,8 +181,7 @@ def start(args, recipe):
     model = recipe.build(config, np.random.default_rng([config["seed"], 1]), rngs["noise_rng"])
     opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
     if resumed:
-        restore_params(args.out / "last.npz", model.params(), resumed.params)
-        restore_params(args.out / "last.npz", model.buffers(), resumed.buffers)
+        restore_model(args.out / "last.npz", model, resumed)
         restore_optimizer(args.out / "last.npz", opt, resumed.optimizer, model.params())
         for name, rng in rngs.items():
             rng.bit_generator.state = resumed.meta.get(name, rng.bit_generator.state)
@@ -204,10 +204,8 @@ def main(argv=None, recipe=Recipe(), description=__doc__):
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
     augment = recipe.augment and (lambda xb: recipe.augment(xb, config, rngs["noise_rng"]))
-    if not recipe.parallel:  # one thread of ours; BLAS still uses every core for the products
-        run_epochs(model, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
-        return finish(out, model, data, info, state["history"])
-    with DataParallel(model, args.threads) as net:  # parallel.py: every core on its share of each batch
+    # parallel.py: every core on its share of each batch; otherwise one thread of ours (BLAS still uses every core)
+    with DataParallel(model, args.threads) if recipe.parallel else nullcontext(model) as net:
         run_epochs(net, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
         return finish(out, net, data, info, state["history"])
 
@@ -250,8 +248,7 @@ def run_epochs(model, opt, schedule, data, info, config, rngs, state, out, progr
 def finish(out, model, data, info, history):
     """Test the best checkpoint, write summary.json and curves.png; return the summary."""
     best = load_checkpoint(out / "best.npz")
-    restore_params(out / "best.npz", model.params(), best.params)
-    restore_params(out / "best.npz", model.buffers(), best.buffers)
+    restore_model(out / "best.npz", model, best)
     test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
     summary = {
         "dataset": info["dataset_name"],
