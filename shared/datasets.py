@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.idx import IDXError, read_bytes, read_idx
+from shared.idx import IDXError, read_idx
 
 ENV_VAR = "CNN_SCRATCH_DATA"
 SAMPLE_DIR = Path(__file__).parent / "data" / "mnist-sample"
@@ -179,32 +179,41 @@ def check_images_and_labels(images, labels, image_path, label_path, num_classes)
         raise IDXError(label_path, f"label {bad} is out of range: labels must be 0 to {num_classes - 1}")
 
 
-def _load_paths(name: str, source: str, paths: list[Path], class_names, test_only=False) -> Dataset:
-    """Read and check the four files (only the two test files when test_only: empty train arrays)."""
+def _load_paths(name: str, source: str, paths: list[Path], class_names, test_only=False, published=None) -> Dataset:
+    """Read and check the four files (only the two test files when test_only: empty train arrays).
+
+    published: the dataset name whose published files these must be (see _published), or None.
+    """
+
+    def read(j, ndim):
+        check = _published(published, PARTS[j], paths[j]) if published else None
+        return read_idx(paths[j], expect_ndim=ndim, check=check)
+
     arrays = []
     for i in (0, 2):
         if test_only and i == 0:
             arrays += [np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)]
             continue
-        images, labels = read_idx(paths[i], expect_ndim=3), read_idx(paths[i + 1], expect_ndim=1)
+        images, labels = read(i, 3), read(i + 1, 1)
         check_images_and_labels(images, labels, paths[i], paths[i + 1], len(class_names))
         arrays += [images, labels.astype(np.int64)]
     return Dataset(name, source, *arrays, tuple(class_names))
 
 
-def _verify(name: str, paths: list[Path]) -> None:
-    """Each file must be the published one: its .gz md5, or the sha256 of its decompressed content."""
+def _published(name: str, part: str, path: Path):
+    """A read_idx check: the file must be the published one, by its .gz md5 or the sha256 of its content."""
     spec = SOURCES[name]
-    for part, path in zip(PARTS, paths):
-        md5 = hashlib.md5(path.read_bytes()).hexdigest()
-        if md5 == spec.md5[part]:
-            continue
-        if hashlib.sha256(read_bytes(path)).hexdigest() != spec.content_sha256.get(part):
+
+    def check(stored: bytes, content: bytes) -> None:
+        md5 = hashlib.md5(stored).hexdigest()
+        if md5 != spec.md5[part] and hashlib.sha256(content).hexdigest() != spec.content_sha256.get(part):
             raise IDXError(
                 path,
                 f"is not the published {name} file (md5 {md5}, expected {spec.md5[part]}): damaged, or other data. "
                 f"Delete it to download it again, or pass its folder as --dataset {path.parent} to use it as your own",
             )
+
+    return check
 
 
 def load_sample() -> Dataset:
@@ -278,8 +287,7 @@ def load_dataset(
     if found is not None:
         folder, paths = found
         try:
-            _verify(name, paths)
-            return _load_paths(name, str(folder), paths, spec.class_names, test_only)
+            return _load_paths(name, str(folder), paths, spec.class_names, test_only, published=name)
         except IDXError as err:
             if folder != cache / name or not download:
                 raise  # not our download: the user's own files are never replaced

@@ -43,7 +43,11 @@ class IDXError(ValueError):
 
 def read_bytes(path: str | Path) -> bytes:
     """The file's content, decompressed when its name ends in .gz."""
-    path = Path(path)
+    return _read_stored_and_content(Path(path))[1]
+
+
+def _read_stored_and_content(path: Path) -> tuple[bytes, bytes]:
+    """The file's bytes as stored, and decompressed when its name ends in .gz."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -51,7 +55,8 @@ def read_bytes(path: str | Path) -> bytes:
     except OSError as err:
         raise IDXError(path, f"cannot read the file ({err.strerror})") from None
     if path.suffix != ".gz":
-        return raw
+        return raw, raw
+    stored = raw
     if raw[:2] != GZIP_MAGIC:
         raise IDXError(path, "not a gzip file, although its name ends in .gz") from None
     parts = []
@@ -67,18 +72,23 @@ def read_bytes(path: str | Path) -> bytes:
         if raw and raw[:2] != GZIP_MAGIC:
             junk = f"{len(raw)} bytes of junk follow the gzip data"
             raise IDXError(path, f"{junk}: the file is damaged; download it again")
-    return b"".join(parts)
+    return stored, b"".join(parts)
 
 
-def read_idx(path: str | Path, expect_ndim: int | None = None) -> np.ndarray:
+def read_idx(path: str | Path, expect_ndim: int | None = None, check=None) -> np.ndarray:
     """Read an IDX file (raw or .gz) into a native-endian numpy array.
 
     Checks the magic number's two zero bytes, the type code, the number of
     dimensions (against `expect_ndim` when given) and that the payload length is
-    exactly the product of the dimensions times the element size.
+    exactly the product of the dimensions times the element size. `check(stored,
+    content)`, if given, sees the file's bytes as stored and decompressed before
+    they are parsed, and raises IDXError to refuse them (datasets.py checks the
+    published hashes with it, so each file is read and decompressed once).
     """
     path = Path(path)
-    data = read_bytes(path)
+    stored, data = _read_stored_and_content(path)
+    if check is not None:
+        check(stored, data)
     if len(data) < 4:
         raise IDXError(path, f"only {len(data)} bytes, too short for an IDX header")
     zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
