@@ -31,12 +31,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
 from stage07_full_cnn.model import build_from_config, load_model_or_exit, to_model_input
-from stage07_full_cnn.predict import ImageError, mnistify, to_grayscale
+from stage07_full_cnn.predict import ImageError, mnistify, open_grayscale
 
 MAX_BODY = 4 * 1024 * 1024  # 4 MB: a drawn canvas is about 20 KB, a phone photo a few MB
 PAGE_DIR = Path(__file__).parent / "explorer"
@@ -63,9 +63,7 @@ def decode_image(payload) -> np.ndarray:
     except (binascii.Error, ValueError):
         raise BadRequest(400, "the image is not valid base64") from None
     try:
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            return to_grayscale(ImageOps.exif_transpose(img))
+        return open_grayscale(io.BytesIO(raw))  # the same reading as predict's files
     except Image.DecompressionBombError:
         raise BadRequest(413, "the image has too many pixels to open safely; scale it down") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):

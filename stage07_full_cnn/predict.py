@@ -39,12 +39,20 @@ class ImageError(ValueError):
     """An input that cannot be turned into a digit image."""
 
 
+def open_grayscale(source) -> np.ndarray:
+    """A file path or binary file object -> float grayscale in [0, 1], (H, W), turned upright.
+
+    Pillow's own exceptions pass through: each caller reports them its own way.
+    """
+    with Image.open(source) as img:
+        img.load()
+        return to_grayscale(ImageOps.exif_transpose(img))  # a phone photo's orientation tag
+
+
 def read_grayscale(path) -> np.ndarray:
     """The image at `path` as float grayscale in [0, 1], (H, W), turned upright."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            return to_grayscale(ImageOps.exif_transpose(img))  # a phone photo's orientation tag
+        return open_grayscale(path)
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except Image.DecompressionBombError as err:
