@@ -1,6 +1,6 @@
 """How fast is the full CNN, against this machine's own arithmetic limit?
 
-    python -m stage07_full_cnn.benchmark [--images 60000] [--out runs/stage07]
+    python -m stage07_full_cnn.benchmark [--images 60000] [--out runs/bench]
 
 1. The arithmetic: the matmul FLOPs of one training epoch (forward, weight
    gradients, input gradients; conv1 needs none), divided by this machine's float32
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -107,13 +108,9 @@ def parallel_against_one_thread(model, x, y, rounds=3):
     for _ in range(rounds):
         for side in times:
             time.sleep(1)
-            if side == "one thread":
-                times[side]["step"].append(steps_seconds(model, x, y))
-                times[side]["infer"].append(median_time(lambda: model.predict(x_infer), repeats=1, warmup=0))
-            else:
-                with DataParallel(model) as net:
-                    times[side]["step"].append(steps_seconds(net, x, y))
-                    times[side]["infer"].append(median_time(lambda: net.predict(x_infer), repeats=1, warmup=0))
+            with nullcontext(model) if side == "one thread" else DataParallel(model) as net:
+                times[side]["step"].append(steps_seconds(net, x, y))
+                times[side]["infer"].append(median_time(lambda: net.predict(x_infer), repeats=1, warmup=0))
     return {
         side: {"step_s": float(np.median(t["step"])), "infer_ips": len(x_infer) / float(np.median(t["infer"]))}
         for side, t in times.items()

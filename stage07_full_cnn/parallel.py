@@ -85,17 +85,17 @@ class DataParallel:
         self.pool.shutdown()
         self.blas_limit.restore_original_limits()
 
-    def _on_threads(self, fn, *arrays):
-        """fn(replica, share of each array) on every thread; the results in order."""
-        futures = [self.pool.submit(fn, r, *(a[part] for a in arrays)) for r, part in zip(self.replicas, self.parts)]
+    def _on_threads(self, fn, parts, *arrays):
+        """fn(replica, its part of each array) on every thread; the results in order."""
+        futures = [self.pool.submit(fn, r, *(a[part] for a in arrays)) for r, part in zip(self.replicas, parts)]
         return [f.result() for f in futures]
 
     def forward(self, x, train=True):
-        self.parts = shares(len(x), self.threads)
-        return np.concatenate(self._on_threads(lambda r, xs: r.forward(xs, train), x))
+        self.parts = shares(len(x), self.threads)  # kept: backward splits dout the same way
+        return np.concatenate(self._on_threads(lambda r, xs: r.forward(xs, train), self.parts, x))
 
     def backward(self, dout):
-        dx = self._on_threads(lambda r, ds: r.backward(ds), dout)
+        dx = self._on_threads(lambda r, ds: r.backward(ds), self.parts, dout)
         return None if dx[0] is None else np.concatenate(dx)  # None: a first layer that skips dx
 
     def params(self):
@@ -112,17 +112,7 @@ class DataParallel:
     # --8<-- [end:data_parallel]
 
     def predict(self, x, batch_size=16):
-        """Logits for x: each thread runs the whole network on `batch_size` images at a time,
-        so every activation, the conv column matrices included, stays in the CPU's cache."""
-        chunks = [slice(i, i + batch_size) for i in range(0, len(x), batch_size)]
-        first = self.model.forward(x[:1], train=False)
-        out = np.empty((len(x), *first.shape[1:]), first.dtype)
-
-        def run(r, mine):
-            for c in mine:
-                out[c] = r.forward(x[c], train=False)
-
-        futures = [self.pool.submit(run, r, chunks[t :: self.threads]) for t, r in enumerate(self.replicas)]
-        for f in futures:
-            f.result()
-        return out
+        """Logits for x: each thread runs Sequential.predict on its share, `batch_size` images at a
+        time, so every activation, the conv column matrices included, stays in the CPU's cache."""
+        logits = self._on_threads(lambda r, xs: r.predict(xs, batch_size), shares(len(x), self.threads), x)
+        return np.concatenate(logits)  # (N, 10): small, unlike the activations
