@@ -1,14 +1,16 @@
 """What batch norm and augmentation cost in a training step, measured against stage 8 without them.
 
-    python -m stage08_regularization.benchmark [--rounds 5] [--out runs/stage08]
+    python -m stage08_regularization.benchmark [--rounds 400] [--out runs/stage08]
 
 A training step here is what train_epoch does for one batch of 64: augment (when
-on), forward, loss, backward and the Adam update. Three networks, the sides
-alternating round after round, on one thread of ours (as stage 8 trains):
+on), forward, loss, backward and the Adam update. Three networks, on one thread of
+ours (as stage 8 trains), take turns one step at a time, so that the host's drift
+(tens of percent within a minute on a shared machine) hits all three alike:
     dropout only    stage 7's network with dropout (stage 8 without BN and augmentation)
     + batch norm    and batch norm after each conv block
     all             and augmentation: stage 8's default
-The target: batch norm and augmentation together at most 15% of the step.
+Each side's figure is the median of its steps. The target: batch norm and
+augmentation together at most 15% of the step.
 """
 
 from __future__ import annotations
@@ -29,46 +31,57 @@ from stage08_regularization.model import augment_batch, build_regularized_cnn
 
 TARGET = 0.15
 SIDES = {"dropout only": (False, False), "+ batch norm": (True, False), "all": (True, True)}
+BATCHES = 30
+CONFIG = {"augment": True, "dataset": "mnist"}  # the digits' augmentation: rotation, scaling and shift
 
 
-def steps_seconds(model, augment, x, y, steps=30):
-    """Seconds per training step at batch 64 (augment, forward, backward, Adam)."""
-    opt, params, rng = Adam(1e-3), model.params(), np.random.default_rng(0)
-    config = {"augment": True, "dataset": "mnist"}  # the digits' augmentation: rotation, scaling and shift
-    start = time.perf_counter()
-    for i in range(steps):
-        xb, yb = x[i * 64 : (i + 1) * 64], y[i * 64 : (i + 1) * 64]
-        if augment:
-            xb = augment_batch(xb, config, rng)
-        _, dlogits = softmax_cross_entropy(model.forward(xb), yb)
-        model.backward(dlogits)
-        opt.step(params, model.grads())
-    return (time.perf_counter() - start) / steps
+class Trainer:
+    """One side: a network, its optimizer and its augmentation generator; step() times one step."""
+
+    def __init__(self, batch_norm, augment):
+        self.model = build_regularized_cnn(np.random.default_rng(0), np.random.default_rng(1), batch_norm=batch_norm)
+        self.opt, self.params, self.augment = Adam(1e-3), self.model.params(), augment
+        self.rng = np.random.default_rng(2)
+
+    def step(self, xb, yb):
+        """Seconds for one training step on (xb, yb)."""
+        start = time.perf_counter()
+        if self.augment:
+            xb = augment_batch(xb, CONFIG, self.rng)
+        _, dlogits = softmax_cross_entropy(self.model.forward(xb), yb)
+        self.model.backward(dlogits)
+        self.opt.step(self.params, self.model.grads())
+        return time.perf_counter() - start
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=400, help="steps per side (default 400)")
     parser.add_argument("--out", type=Path, default=Path("runs/stage08"))
     args = parser.parse_args(argv)
     reuse_freed_memory()
-    x, y, note = load_images(64 * 30)
-    models = {
-        name: build_regularized_cnn(np.random.default_rng(0), np.random.default_rng(1), batch_norm=bn)
-        for name, (bn, _) in SIDES.items()
-    }
+    x, y, note = load_images(64 * BATCHES)
+    trainers = {name: Trainer(*switches) for name, switches in SIDES.items()}
+    names = list(SIDES)
     times = {name: [] for name in SIDES}
-    for _ in range(args.rounds):
-        for name, (_, augment) in SIDES.items():
-            times[name].append(steps_seconds(models[name], augment, x, y))
+    for r in range(-3, args.rounds):  # three untimed warm-up rounds
+        i = r % BATCHES
+        xb, yb = x[i * 64 : (i + 1) * 64], y[i * 64 : (i + 1) * 64]
+        for k in range(len(names)):  # who goes first changes every round
+            name = names[(r + k) % len(names)]
+            seconds = trainers[name].step(xb, yb)
+            if r >= 0:
+                times[name].append(seconds)
     ms = {name: 1e3 * float(np.median(t)) for name, t in times.items()}
+    quartiles = {name: 1e3 * np.percentile(t, [25, 75]) for name, t in times.items()}
     share = (ms["all"] - ms["dropout only"]) / ms["all"]
     lines = [
-        f"A training step at batch 64 on {note}; one thread of ours; median of {args.rounds} alternating rounds.",
+        f"A training step at batch 64 on {note}; one thread of ours; {args.rounds} steps per side, "
+        "taking turns one step at a time.",
         "",
-        "| network | ms per step |",
-        "|---|---|",
-        *[f"| {name} | {value:.1f} |" for name, value in ms.items()],
+        "| network | ms per step (median) | middle half of the steps |",
+        "|---|---|---|",
+        *[f"| {name} | {ms[name]:.1f} | {q[0]:.1f} to {q[1]:.1f} |" for name, q in quartiles.items()],
         "",
         f"Batch norm and augmentation: {ms['all'] - ms['dropout only']:.1f} ms of a {ms['all']:.1f} ms step, "
         f"{share:.1%} (target: at most {TARGET:.0%}).",
