@@ -95,8 +95,8 @@ def explore(session):
 
 @nox.session(python=PYTHON)
 def browser(session):
-    """The tests that drive a real browser (Debian's chromium through Playwright; never skipped in CI)."""
-    install(session, "browser")
+    """The tests that drive a real browser: the explorer, and the built site at laptop and phone widths."""
+    install(session, "browser", "docs")
     session.run("pytest", "-m", "browser", "-p", "no:cacheprovider", *session.posargs)
 
 

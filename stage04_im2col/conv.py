@@ -99,13 +99,14 @@ def conv_input_grad(dout, w, x_shape, stride, pad):
     spread = np.zeros((N, Ho, W + 2 * pad + KW - 1, F), dout.dtype)
     spread[:, :, KW - 1 : KW - 1 + stride * Wo : stride] = dout
     strips = windows(spread, 1, KW)[:, :, pad : pad + W]  # (N, H', W, 1, KW, F), a view
-    w_rows = w[:, :, :, ::-1].transpose(2, 3, 0, 1).reshape(KH, KW * F, C)  # w_rows[p]: ((q reversed, f), c)
+    # w_rows[p]: kernel row p as a ((q reversed, f), c) matrix
+    w_rows = w[:, :, :, ::-1].transpose(2, 3, 0, 1).reshape(KH, KW * F, C)
     dx_rows = np.zeros((N, H + 2 * pad, W, C), dout.dtype)  # padded in height only
     for start in range(0, N, CHUNK):  # a block of images at a time, to stay in cache
         strip_mat = strips[start : start + CHUNK].reshape(-1, KW * F)  # copies this block's windows
         dx_block = dx_rows[start : start + CHUNK]
         for p in range(KH):
-            touched = dx_block[:, p : p + stride * Ho : stride]  # input row i*stride + p of output row i
+            touched = dx_block[:, p : p + stride * Ho : stride]  # input row i*stride + p, for each i
             touched += (strip_mat @ w_rows[p]).reshape(touched.shape)
     return dx_rows[:, pad : pad + H]
 

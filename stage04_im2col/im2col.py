@@ -36,7 +36,7 @@ def pad_hw(x, pad):
 
 # --8<-- [start:im2col]
 def windows(x, KH, KW, stride=1, pad=0):
-    """x: (N, H, W, C) -> a view (N, H', W', KH, KW, C): windows[n, i, j] is the window under output (i, j)
+    """x: (N, H, W, C) -> a view (N, H', W', KH, KW, C); windows[n, i, j]: the window of output (i, j)
 
     sliding_window_view makes a view of every KHxKW window without copying;
     [::stride] keeps every stride-th window, and the transpose puts (p, q, c) last.
@@ -71,7 +71,8 @@ def col2im(dcols, x_shape, KH, KW, stride=1, pad=0):
     dx_pad = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dcols.dtype)
     for p in range(KH):
         for q in range(KW):
-            dx_pad[:, p : p + stride * Ho : stride, q : q + stride * Wo : stride, :] += d[:, :, :, p, q, :]
+            rows, cols = slice(p, p + stride * Ho, stride), slice(q, q + stride * Wo, stride)
+            dx_pad[:, rows, cols, :] += d[:, :, :, p, q, :]
     return dx_pad[:, pad : pad + H, pad : pad + W, :]
 
 

@@ -66,7 +66,8 @@ def maxpool_backward(dout, cache):
         dx = np.empty(x_shape, dout.dtype)
         r = dx.reshape(N, Ho, size, Wo, size, C)
         for k in range(size * size):
-            np.multiply(dout, winner == k, out=r[:, :, k // size, :, k % size, :])  # every dx entry written once
+            # every dx entry is written once, by the k of its place in the window
+            np.multiply(dout, winner == k, out=r[:, :, k // size, :, k % size, :])
         return dx
     dx = np.zeros(x_shape, dout.dtype)
     for k in range(size * size):

@@ -87,7 +87,8 @@ class DataParallel:
 
     def _on_threads(self, fn, parts, *arrays):
         """fn(replica, its part of each array) on every thread; the results in order."""
-        futures = [self.pool.submit(fn, r, *(a[part] for a in arrays)) for r, part in zip(self.replicas, parts)]
+        jobs = zip(self.replicas, parts)
+        futures = [self.pool.submit(fn, r, *(a[part] for a in arrays)) for r, part in jobs]
         return [f.result() for f in futures]
 
     def forward(self, x, train=True):

@@ -96,18 +96,20 @@ def mnistify(gray: np.ndarray, name="image") -> np.ndarray:
     edge = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
     if covered > 0.5 or (edge > 0.5).mean() > 0.25:  # a digit is strokes on a plain background
         raise ImageError(
-            f"{name}: no digit found (ink covers {covered:.0%} of the image and {(edge > 0.5).mean():.0%} "
-            "of its border: a shade, not strokes on a plain background)"
+            f"{name}: no digit found (ink covers {covered:.0%} of the image and "
+            f"{(edge > 0.5).mean():.0%} of its border: a shade, not strokes on a plain background)"
         )
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.2), np.flatnonzero(ink.max(axis=0) > 0.2)
     ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     if max(ink.shape) < max(3, 0.05 * min(gray.shape)):
-        raise ImageError(f"{name}: no digit found (the only mark is a speck of {ink.shape[0]}x{ink.shape[1]} pixels)")
+        speck = f"{ink.shape[0]}x{ink.shape[1]} pixels"
+        raise ImageError(f"{name}: no digit found (the only mark is a speck of {speck})")
 
     h, w = ink.shape
     scale = 20.0 / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS))
+    ink_image = Image.fromarray((ink * 255).astype(np.uint8))
+    small = np.asarray(ink_image.resize(size, Image.Resampling.LANCZOS))
 
     canvas = np.zeros((28, 28), np.float64)
     top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
@@ -118,7 +120,8 @@ def mnistify(gray: np.ndarray, name="image") -> np.ndarray:
     shift_x = round(CENTRE - (xs * canvas).sum() / total)
     shifted = np.zeros_like(canvas)
     src = canvas[max(0, -shift_y) : 28 - max(0, shift_y), max(0, -shift_x) : 28 - max(0, shift_x)]
-    shifted[max(0, shift_y) : max(0, shift_y) + src.shape[0], max(0, shift_x) : max(0, shift_x) + src.shape[1]] = src
+    top, left = max(0, shift_y), max(0, shift_x)
+    shifted[top : top + src.shape[0], left : left + src.shape[1]] = src
     return np.clip(shifted, 0, 255).astype(np.uint8)
 
 

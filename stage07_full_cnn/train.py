@@ -124,10 +124,12 @@ class DivergedError(RuntimeError):
 
 # --8<-- [start:epoch]
 def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=True, augment=None):
-    """One pass over the training set; returns (mean loss, images per second). augment(xb) varies each batch."""
+    """One pass over the training set -> (mean loss, images per second).
+    augment(xb), if given, varies each batch."""
     losses, start = [], time.perf_counter()
     params = model.params()
-    bar = tqdm(total=len(x), desc=desc, unit="img", leave=False, dynamic_ncols=True, disable=not progress)
+    show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": not progress}
+    bar = tqdm(total=len(x), **show)
     for xb, yb in minibatches(x, y, batch_size, rng):
         if augment:
             xb = augment(xb)

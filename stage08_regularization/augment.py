@@ -21,7 +21,8 @@ import numpy as np
 
 # --8<-- [start:affine]
 def affine_transform(images, angles, scales, shifts, mirror, fill=0.0):
-    """Rotate (radians), scale and shift (pixels, (dy, dx)) each image about its centre; mirror first where asked.
+    """Rotate (radians), scale and shift (pixels, (dy, dx)) each image about its centre;
+    mirror first where asked.
 
     images: (N, H, W) or (N, H, W, C), uint8 or float; angles, scales: (N,); shifts: (N, 2);
     mirror: (N,) bool -> the same shape and dtype.
@@ -47,7 +48,8 @@ def affine_transform(images, angles, scales, shifts, mirror, fill=0.0):
 
 
 def bilinear(x, sy, sx, fill):
-    """x: (N, H, W, C); sy, sx: (N, H', W') source coordinates -> (N, H', W', C) float32, `fill` outside."""
+    """x: (N, H, W, C); sy, sx: (N, H', W') source coordinates -> (N, H', W', C) float32,
+    `fill` outside."""
     N, H, W, C = x.shape
     padded = np.full((N, H + 2, W + 2, C), fill, np.float32)  # a border of background around each image
     padded[:, 1:-1, 1:-1] = x

@@ -10,7 +10,9 @@ ours (as stage 8 trains), take turns one step at a time, so that the host's drif
     + batch norm    and batch norm after each conv block
     all             and augmentation: stage 8's default
 Each side's figure is the median of its steps. The target: batch norm and
-augmentation together at most 15% of the step.
+augmentation together at most 15% of the step. Then batch norm alone on the two
+pooled activations, and the per-channel sum it relies on, as NumPy's sum over the
+leading axes and as channel_sum's product with a row of ones.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, machine_line
+from shared.benchmark import machine_info, machine_line, median_time
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import softmax_cross_entropy
 from stage06_optimizers.optimizers import Adam
 from stage07_full_cnn.benchmark import load_images
+from stage08_regularization.batchnorm import batchnorm_backward, batchnorm_forward, channel_sum
 from stage08_regularization.model import augment_batch, build_regularized_cnn
 
 TARGET = 0.15
@@ -52,6 +55,27 @@ class Trainer:
         self.model.backward(dlogits)
         self.opt.step(self.params, self.model.grads())
         return time.perf_counter() - start
+
+
+def batchnorm_lines():
+    """Table lines: batch norm's forward and backward, and the two ways to sum per channel."""
+    rng = np.random.default_rng(0)
+    lines = [
+        "| pooled activation | BN forward | BN backward | x.sum(axis=(0, 1, 2)) | channel_sum(x) |",
+        "|---|---|---|---|---|",
+    ]
+    for shape in [(64, 14, 14, 32), (64, 7, 7, 64)]:
+        x, dout = rng.standard_normal((2, *shape), dtype=np.float32)
+        gamma, beta = np.ones(shape[-1], np.float32), np.zeros(shape[-1], np.float32)
+        _, cache = batchnorm_forward(x, gamma, beta)
+        times = [
+            median_time(lambda: batchnorm_forward(x, gamma, beta), repeats=50),
+            median_time(lambda: batchnorm_backward(dout, cache), repeats=50),
+            median_time(lambda: x.sum(axis=(0, 1, 2)), repeats=50),
+            median_time(lambda: channel_sum(x), repeats=50),
+        ]
+        lines.append(f"| {shape} | " + " | ".join(f"{1e3 * t:.2f} ms" for t in times) + " |")
+    return lines
 
 
 def main(argv=None):
@@ -85,6 +109,10 @@ def main(argv=None):
         "",
         f"Batch norm and augmentation: {ms['all'] - ms['dropout only']:.1f} ms of a {ms['all']:.1f} ms step, "
         f"{share:.1%} (target: at most {TARGET:.0%}).",
+        "",
+        "Batch norm alone, and the per-channel sum it needs four times per step (medians of 50 calls):",
+        "",
+        *batchnorm_lines(),
     ]
     table = "\n".join(lines)
     print(table)

@@ -17,7 +17,8 @@ import numpy as np
 
 # --8<-- [start:dropout]
 def dropout_forward(x, p, rng):
-    """x: any shape, p: drop probability in [0, 1), rng: a numpy Generator -> out: x's shape, cache (the mask)"""
+    """x: any shape, p: drop probability in [0, 1), rng: a numpy Generator
+    -> out: x's shape, cache (the mask)"""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype) / x.dtype.type(1.0 - p)

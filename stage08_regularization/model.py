@@ -30,7 +30,8 @@ DEFAULTS = {"batch_norm": True, "dropout": 0.5, "augment": True}
 def build_regularized_cnn(init_rng, noise_rng, batch_norm=True, dropout=0.5, dtype=np.float32):
     """The CNN with batch norm after each conv block and dropout before the last layer (0: none)."""
     norm = [BatchNorm(32, dtype)] if batch_norm else []
-    layers = [Conv2D(1, 32, 5, init_rng, pad=2, dtype=dtype, need_dx=False), MaxPool2D(2), *norm, ReLU()]
+    conv1 = Conv2D(1, 32, 5, init_rng, pad=2, dtype=dtype, need_dx=False)
+    layers = [conv1, MaxPool2D(2), *norm, ReLU()]
     norm = [BatchNorm(64, dtype)] if batch_norm else []
     layers += [Conv2D(32, 64, 5, init_rng, pad=2, dtype=dtype), MaxPool2D(2), *norm, ReLU()]
     layers += [Flatten(), Linear(7 * 7 * 64, 128, init_rng, dtype), ReLU()]
