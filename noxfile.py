@@ -13,6 +13,8 @@ one never changes a tracked file. Only `nox -s figures`, run on purpose, refresh
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -62,13 +64,13 @@ def stage_session(name, package, programs):
     nox.session(name=name, python=PYTHON)(run)
 
 
-stage_session("stage01", "stage01_fc", ["benchmark", "train"])
-stage_session("stage02", "stage02_naive_conv", ["benchmark"])
-stage_session("stage03", "stage03_pooling", ["benchmark"])
-stage_session("stage04", "stage04_im2col", ["benchmark"])
-stage_session("stage05", "stage05_strided_pool", ["benchmark"])
-stage_session("stage06", "stage06_optimizers", ["compare"])
-stage_session("stage07", "stage07_full_cnn", ["train"])
+stage_session("stage01", "stage01_fc", ["pictures", "benchmark", "train"])
+stage_session("stage02", "stage02_naive_conv", ["pictures", "benchmark"])
+stage_session("stage03", "stage03_pooling", ["pictures", "benchmark"])
+stage_session("stage04", "stage04_im2col", ["pictures", "benchmark"])
+stage_session("stage05", "stage05_strided_pool", ["pictures", "benchmark"])
+stage_session("stage06", "stage06_optimizers", ["pictures", "compare"])
+stage_session("stage07", "stage07_full_cnn", ["pictures", "train"])
 stage_session("stage08", "stage08_regularization", ["train"])
 
 
@@ -121,6 +123,10 @@ def docs(session):
 def figures(session):
     """Regenerate every table and figure under docs/results (a few minutes; not the speed runs)."""
     install(session)
+    session.run("python", "-m", "shared.data_pictures", "--out", "docs/results/data")
+    for number in range(1, 8):  # the explanatory pictures of stages 1 to 7
+        package = next(Path(".").glob(f"stage{number:02d}_*")).name
+        session.run("python", "-m", f"{package}.pictures", "--out", f"docs/results/stage{number:02d}")
     session.run("python", "-m", "stage01_fc.train", "--out", "docs/results/stage01")
     for module in (
         "stage01_fc.benchmark",

@@ -82,9 +82,9 @@ def plot_confusion(cm, names, path):
     for i in range(len(names)):
         for j in range(len(names)):
             color = "white" if cm[i, j] > cm.max() / 3 else "black"
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7, color=color)
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(names)), names, fontsize=8)
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=9, color=color)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=10)
+    ax.set_yticks(range(len(names)), names, fontsize=10)
     ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set; colour: log count)")
     fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
@@ -100,13 +100,14 @@ def plot_misclassified(images, y, pred, idx, names, path):
 
     cols = 8
     rows = max(1, -(-len(idx) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.55), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.75 + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    arrow = "\n→ " if max(map(len, names)) > 3 else " → "  # long class names: one line each
     for ax, i in zip(axes.flat, idx):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(f"{names[y[i]]}→{names[pred[i]]}", fontsize=7)
-    fig.suptitle("Misclassified test images (true → predicted)", fontsize=10)
+        ax.set_title(f"{names[y[i]]}{arrow}{names[pred[i]]}", fontsize=10)
+    fig.suptitle("Misclassified test images (true → predicted)", fontsize=12)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

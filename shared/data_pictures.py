@@ -1,0 +1,53 @@
+"""The pictures of the data page: examples of each class, with the class names.
+
+    python -m shared.data_pictures [--out runs/data]
+
+writes digits.png (the embedded sample) and, where Fashion-MNIST is installed
+(Debian's dataset-fashion-mnist, or a downloaded copy), fashion.png. The images are
+the first test images of each class, as stored: uint8, 28x28, ink bright.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from shared.datasets import DatasetNotFound, load_dataset, load_sample
+from shared.pictures import out_folder
+
+PER_CLASS = 3
+
+
+def examples_picture(data, path, title):
+    """PER_CLASS test images of each class, one column per class, its name above."""
+    fig, axes = plt.subplots(PER_CLASS, len(data.class_names), figsize=(12, 1.35 * PER_CLASS + 0.6))
+    for c, name in enumerate(data.class_names):
+        for row, i in enumerate(np.flatnonzero(data.test_labels == c)[:PER_CLASS]):
+            ax = axes[row, c]
+            ax.imshow(data.test_images[i], cmap="gray", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"{c}: {name}" if name != str(c) else name, fontsize=10)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    out = out_folder(__doc__.splitlines()[0], "runs/data", argv)
+    title = "The embedded MNIST sample: the first test digits of each class"
+    examples_picture(load_sample(), out / "digits.png", title)
+    try:
+        fashion = load_dataset("fashion-mnist", download=False, test_only=True)
+    except DatasetNotFound as error:
+        print(f"fashion.png not drawn: {error}")
+        return
+    examples_picture(fashion, out / "fashion.png", "Fashion-MNIST: the first test images of each class")
+
+
+if __name__ == "__main__":
+    main()
