@@ -103,15 +103,18 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7, 5))
     window = 20
     for name, r in results.items():
         smooth = np.convolve(r["losses"], np.ones(window) / window, mode="valid")
-        ax.plot(np.arange(window - 1, len(r["losses"])), smooth, label=f"{name} (lr {LEARNING_RATES[name]:g})")
+        style = {"ls": "--", "lw": 1.2} if name == "adamw" else {"lw": 2.4 if name == "adam" else 1.5}
+        label = f"{name} (lr {LEARNING_RATES[name]:g})"
+        ax.plot(np.arange(window - 1, len(r["losses"])), smooth, label=label, **style)
     ax.set(yscale="log", xlabel="optimizer step", ylabel=f"training loss (mean of {window} steps)")
     ax.set_title("Same network, same start, same batches: only the optimizer differs")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    # below the plot, so that it hides no curve; adamw (dashed) runs on top of adam
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

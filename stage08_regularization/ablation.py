@@ -79,7 +79,7 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
     for i, (name, r) in enumerate(results.items()):
         epochs = [h["epoch"] for h in r["history"]]
         style = {"color": f"C{i}", "label": name, "linewidth": 2.2 if name in ("base", "all") else 1.3}
@@ -89,9 +89,9 @@ def plot(results, path):
     axes[1].set(title="Validation loss", xlabel="epoch")
     for ax in axes:
         ax.grid(True, alpha=0.3)
-    axes[1].legend(title="run", fontsize=9)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=9)  # below: hides nothing
     fig.suptitle("Where the training loss falls far below the validation loss, the network overfits", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
