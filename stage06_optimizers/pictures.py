@@ -38,19 +38,21 @@ def trajectory(opt):
 
 
 def trajectories_picture(out):
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 5.6), sharex=True, sharey=True)
     a, b = np.meshgrid(np.linspace(-5, 2, 200), np.linspace(-1.6, 1.6, 200))
     loss = (CURVATURE[0] * a**2 + CURVATURE[1] * b**2) / 2
-    for ax, (name, make) in zip(axes, RUNS.items()):
+    for ax, (name, make) in zip(axes.flat, RUNS.items()):
         points = trajectory(make())
         ax.contour(a, b, loss, levels=np.geomspace(0.05, 40, 12), colors="0.75", linewidths=0.8)
         ax.plot(points[:, 0], points[:, 1], "o-", ms=2.5, lw=1.2, color="C3")
         ax.plot(0, 0, "k*", ms=9)
         final = (CURVATURE * points[-1] ** 2).sum() / 2
-        ax.set_title(f"{name}\nloss after {STEPS} steps: {final:.2g}", fontsize=10)
+        ax.set_title(f"{name}: loss after {STEPS} steps {final:.2g}", fontsize=11)
         ax.set_aspect("equal")
+    for ax in axes[1]:
         ax.set_xlabel("w0 (shallow direction)")
-    axes[0].set_ylabel("w1 (steep direction)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("w1 (steep)")
     fig.tight_layout()
     save(fig, out / "trajectories.png")
 
