@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from shared.datasets import DatasetNotFound, load_dataset, load_sample
-from shared.pictures import out_folder
+from shared.pictures import out_folder, save_figure
 
 PER_CLASS = 3
 
@@ -31,10 +31,7 @@ def examples_picture(data, path, title):
                 ax.set_title(f"{c}: {name}" if name != str(c) else name, fontsize=10)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save_figure(fig, path, dpi=120)
 
 
 def main(argv=None):

@@ -7,7 +7,8 @@ functions, so a picture cannot disagree with the code.
     ax = canvas(fig_width, fig_height)
     grid(ax, values, colors, x0=0, y0=0, title="x")
     frame(ax, top=0, left=0, height=2, width=2, color="C1")   # a window
-    save(ax.figure, out, "name.png")
+    note(ax, y, "what the picture shows")
+    save(ax, out, "name.png")                # or save_figure(fig, path) for plain plots
 """
 
 from __future__ import annotations
@@ -70,14 +71,23 @@ def arrow(ax, start, end, color="0.3", text=None):
         ax.text(*middle, text, ha="center", va="bottom", fontsize=9, color=color)
 
 
+def note(ax, y, text):
+    """A few lines of explanation under a picture, starting at the left edge, at height y."""
+    ax.text(0, y, text, fontsize=9, va="top")
+
+
 def save(ax, out, name):
-    """Fit the view to what was drawn, write out/name (PNG) and close the figure."""
+    """Fit the view to what was drawn (y growing downwards), write out/name and close the figure."""
     ax.autoscale_view()
     if not ax.yaxis_inverted():
         ax.invert_yaxis()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    ax.figure.savefig(path, dpi=150, bbox_inches="tight", facecolor="white")
-    plt.close(ax.figure)
+    return save_figure(ax.figure, out / name, dpi=150, bbox_inches="tight")
+
+
+def save_figure(fig, path, **savefig_options):
+    """Write a figure as PNG on white (creating the folder), close it, say where it went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, facecolor="white", **{"dpi": 150, **savefig_options})
+    plt.close(fig)
     print(f"wrote {path}")
     return path

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from shared.datasets import load_sample
-from shared.pictures import out_folder
+from shared.pictures import out_folder, save_figure
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import Linear, ReLU, mlp
@@ -63,10 +63,7 @@ def main(argv=None):
         ax.grid(alpha=0.3)
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 1))  # the legend below both panels, hiding no curve
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "init_scales.png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    print(f"wrote {out / 'init_scales.png'}")
+    save_figure(fig, out / "init_scales.png", bbox_inches="tight")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, out_folder, save
+from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, note, out_folder, save
 from stage02_naive_conv.conv import conv_forward_naive
 
 SHOWN = [(0, 0), (0, 1), (1, 2)]  # the output pixels whose windows are drawn
@@ -42,14 +42,12 @@ def main(argv=None):
         frame(ax, i, j, 1, 1, STRONG[k], x0=ox, y0=oy)
         start = (x0 + j * stride + K / 2, i * stride + K)
         arrow(ax, start, (ox + j + 0.5, oy + i - 0.05), STRONG[k])
-    ax.text(
-        0,
+    note(
+        ax,
         x_pad.shape[0] + 2 + y.shape[0] + 1.4,
         f"input {H}x{W}, zero padding {pad} (grey), kernel {K}x{K} of ones, stride {stride}: each output is its "
         f"window's sum.\nH' = ({H} + 2*{pad} - {K}) // {stride} + 1 = {y.shape[0]} and W' = ({W} + 2*{pad} - {K}) "
         f"// {stride} + 1 = {y.shape[1]}: the floor drops the last padded column, which no window reads.",
-        fontsize=9,
-        va="top",
     )
     save(ax, out, "sliding_window.png")
 

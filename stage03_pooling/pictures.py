@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.pictures import LIGHT, STRONG, arrow, canvas, frame, grid, out_folder, save
+from shared.pictures import LIGHT, STRONG, arrow, canvas, frame, grid, note, out_folder, save
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 
 # after a ReLU: clear winners, two tied 5s, a dead region of zeros, two tied 3s
@@ -45,15 +45,13 @@ def main(argv=None):
                 frame(ax, 2 * i, 2 * j, 2, 2, STRONG[i * 3 + j], x0=places[name], lw=1.8)
     arrow(ax, (6.3, 2), (7.7, 2), text="forward")
     arrow(ax, (16.3, 2), (17.7, 2), text="backward")
-    ax.text(
-        0,
+    note(
+        ax,
         5.0,
         "Windows (0, 1), (0, 2) and (1, 1) hold tied maxima: two 5s, four 0s (a dead region after a ReLU) and "
         "two 3s.\nEach window sends its whole gradient to its first maximum in reading order (bold), as np.argmax "
         "and PyTorch do.\nA backward that fed every tied maximum would pass on 2, 4 and 2 times what these windows "
         "received.",
-        fontsize=9,
-        va="top",
     )
     save(ax, out, "pool_routing.png")
 

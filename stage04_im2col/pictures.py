@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, out_folder, save
+from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, note, out_folder, save
 from stage04_im2col.conv import conv_input_grad
 from stage04_im2col.im2col import im2col
 
@@ -31,13 +31,11 @@ def im2col_picture(out):
     w = [["w00"], ["w01"], ["w10"], ["w11"]]
     ax.text(14.9, 2, "@", ha="center", va="center", fontsize=14)
     grid(ax, w, x0=15.4, title="w", fontsize=9)
-    ax.text(
-        0,
+    note(
+        ax,
         5.0,
         "cols @ w is the 2x2 output, read row by row. The middle pixel 5 is in all four windows, so it is copied "
         "into all four rows.",
-        fontsize=9,
-        va="top",
     )
     save(ax, out, "im2col.png")
 
@@ -76,13 +74,11 @@ def input_grad_picture(out):
     ax.text(6.6, top + 2.5, "=", ha="center", va="center", fontsize=14)
     sums = [[" + ".join(t)] for t in terms]
     grid(ax, sums, x0=7.2, y0=top, title="what reaches input column x", fontsize=9, width=3.4)
-    ax.text(
-        0,
+    note(
+        ax,
         top + W + 0.6,
         "W = 5, kernel width 3, stride 2, padding 1, so W' = 3. Each input column's strip, times the kernel row "
         "reversed,\nis exactly the sum of the gradients that reach it: for x = 1, d0 through w2 and d1 through w0.",
-        fontsize=9,
-        va="top",
     )
     save(ax, out, "input_grad.png")
 

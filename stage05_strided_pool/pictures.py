@@ -8,7 +8,7 @@ maxpool_forward; the maximum and the winning offsets are maxpool_forward's outpu
 
 from __future__ import annotations
 
-from shared.pictures import LIGHT, arrow, canvas, frame, grid, out_folder, save
+from shared.pictures import LIGHT, arrow, canvas, frame, grid, note, out_folder, save
 from stage03_pooling.pictures import X
 from stage05_strided_pool.pool import maxpool_forward
 
@@ -35,14 +35,12 @@ def main(argv=None):
     arrow(ax, (15.3, 3.5), (16.6, 3.5), text="max")
     grid(ax, y, x0=17, y0=1, title="out")
     grid(ax, winner, [[LIGHT[k] for k in row] for row in winner], x0=17, y0=4.5, title="winner (uint8)")
-    ax.text(
-        0,
+    note(
+        ax,
         7.3,
         "x.reshape(H/2, 2, W/2, 2) makes no copy: view (p, q) holds offset (p, q) of every window. The pool is a "
         "running maximum over the four views,\nand winner keeps the offset k = 2p + q that won (coloured as its "
         "view); a strict > keeps the first of tied maxima, as in stage 3.",
-        fontsize=9,
-        va="top",
     )
     save(ax, out, "strided_view.png")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from shared.pictures import out_folder
+from shared.pictures import out_folder, save_figure
 from stage06_optimizers.optimizers import SGD, Adam
 from stage06_optimizers.schedules import constant, cosine, step_decay
 
@@ -54,7 +54,7 @@ def trajectories_picture(out):
     for ax in axes[:, 0]:
         ax.set_ylabel("w1 (steep)")
     fig.tight_layout()
-    save(fig, out / "trajectories.png")
+    save_figure(fig, out / "trajectories.png")
 
 
 def schedules_picture(out):
@@ -71,14 +71,7 @@ def schedules_picture(out):
     ax.set(xlabel="optimizer step", ylabel="learning rate")
     ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below: hides no curve
     fig.tight_layout()
-    save(fig, out / "schedules.png")
-
-
-def save(fig, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save_figure(fig, out / "schedules.png")
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Polygon
 
-from shared.pictures import out_folder
+from shared.pictures import out_folder, save_figure
 from stage07_full_cnn.model import build_cnn
 
 NAMES = {"Conv2D": "conv 5x5", "MaxPool2D": "max pool 2", "Flatten": "flatten", "Linear": "linear"}
@@ -66,10 +66,7 @@ def main(argv=None):
     ax.set_ylim(-8.6, 6.3)
     ax.set_aspect("equal")
     ax.axis("off")
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "network.png", dpi=150, bbox_inches="tight", facecolor="white")
-    plt.close(fig)
-    print(f"wrote {out / 'network.png'}")
+    save_figure(fig, out / "network.png", bbox_inches="tight")
 
 
 if __name__ == "__main__":
