@@ -42,7 +42,7 @@ def canvas(width, height):
     return ax
 
 
-def grid(ax, values, colors=None, x0=0.0, y0=0.0, title=None, fmt="{:g}", fontsize=10, bold=None, width=1.0):
+def grid(ax, values, colors=None, x0=0.0, y0=0.0, title=None, fmt="{:g}", fontsize=12, bold=None, width=1.0):
     """A 2-D array (numbers or strings) as cells 1 high and `width` wide, its top-left corner at
     (x0, y0). colors, bold: per cell, optional."""
     rows, cols = len(values), len(values[0])
@@ -68,12 +68,12 @@ def arrow(ax, start, end, color="0.3", text=None):
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color, lw=1.5))
     if text:
         middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 - 0.25)
-        ax.text(*middle, text, ha="center", va="bottom", fontsize=9, color=color)
+        ax.text(*middle, text, ha="center", va="bottom", fontsize=11, color=color)
 
 
 def note(ax, y, text):
     """A few lines of explanation under a picture, starting at the left edge, at height y."""
-    ax.text(0, y, text, fontsize=9, va="top")
+    ax.text(0, y, text, fontsize=11, va="top")
 
 
 def save(ax, out, name):

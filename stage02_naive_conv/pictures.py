@@ -32,12 +32,12 @@ def main(argv=None):
         for r in range(K):
             for c in range(K):
                 colors[i * stride + r][j * stride + c] = LIGHT[k]
-        grid(ax, x_pad, colors, x0=x0, fontsize=8, title=f"padded input: window of out[{i}, {j}]")
+        grid(ax, x_pad, colors, x0=x0, fontsize=10, title=f"padded input: window of out[{i}, {j}]")
         frame(ax, i * stride, j * stride, K, K, STRONG[k], x0=x0)
         ox, oy = x0 + (x_pad.shape[1] - y.shape[1]) / 2, x_pad.shape[0] + 2
         out_colors = [["white"] * y.shape[1] for _ in range(y.shape[0])]
         out_colors[i][j] = LIGHT[k]
-        grid(ax, y, out_colors, x0=ox, y0=oy, fontsize=8)
+        grid(ax, y, out_colors, x0=ox, y0=oy, fontsize=10)
         ax.text(ox + y.shape[1] / 2, oy + y.shape[0] + 0.3, f"output {y.shape[0]}x{y.shape[1]}", ha="center", va="top")
         frame(ax, i, j, 1, 1, STRONG[k], x0=ox, y0=oy)
         start = (x0 + j * stride + K / 2, i * stride + K)

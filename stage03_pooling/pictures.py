@@ -33,18 +33,18 @@ def main(argv=None):
     y = y[0, 0]
     window = [[LIGHT[(r // 2) * 3 + c // 2] for c in range(6)] for r in range(4)]
     by_window = [[LIGHT[i * 3 + j] for j in range(3)] for i in range(2)]
-    ax = canvas(13, 3.6)
-    places = {"x": 0, "out": 8, "dout": 13, "dx": 18}
+    ax = canvas(14, 3.8)
+    places = {"x": 0, "out": 8, "dout": 14, "dx": 19.5}
     grid(ax, X, window, x0=places["x"], title="x (after a ReLU)", bold=dx != 0)
-    grid(ax, y, by_window, x0=places["out"], title="out: each window's max")
-    grid(ax, DOUT, by_window, x0=places["dout"], title="dout (from upstream)")
+    grid(ax, y, by_window, x0=places["out"], title="out: window maxima")
+    grid(ax, DOUT, by_window, x0=places["dout"], title="dout: from upstream")
     grid(ax, dx, window, x0=places["dx"], title="dx: to the first max only", bold=dx != 0)
     for i in range(2):
         for j in range(3):
             for name in ("x", "dx"):
                 frame(ax, 2 * i, 2 * j, 2, 2, STRONG[i * 3 + j], x0=places[name], lw=1.8)
     arrow(ax, (6.3, 2), (7.7, 2), text="forward")
-    arrow(ax, (16.3, 2), (17.7, 2), text="backward")
+    arrow(ax, (17.3, 2), (19.2, 2), text="backward")
     note(
         ax,
         5.0,

@@ -27,10 +27,10 @@ def im2col_picture(out):
     arrow(ax, (3.4, 2), (5.1, 2), text="im2col")
     grid(ax, cols, [[LIGHT[k]] * 4 for k in range(4)], x0=5.5, title="cols (4x4)")
     for k in range(4):
-        ax.text(9.7, k + 0.55, f"window of output ({k // 2}, {k % 2})", va="center", fontsize=9, color=STRONG[k])
+        ax.text(9.7, k + 0.55, f"window of output ({k // 2}, {k % 2})", va="center", fontsize=11, color=STRONG[k])
     w = [["w00"], ["w01"], ["w10"], ["w11"]]
     ax.text(14.9, 2, "@", ha="center", va="center", fontsize=14)
-    grid(ax, w, x0=15.4, title="w", fontsize=9)
+    grid(ax, w, x0=15.4, title="w", fontsize=11, width=1.3)
     note(
         ax,
         5.0,
@@ -66,14 +66,14 @@ def input_grad_picture(out):
     strip_colors = [[PADDING if s == "0" else "white" for s in row] for row in strips]
     grid(ax, strips, strip_colors, x0=1, y0=top, title="strips (one per input column)")
     for x in range(W):
-        ax.text(0.6, top + x + 0.5, f"x={x}", ha="right", va="center", fontsize=9)
+        ax.text(0.6, top + x + 0.5, f"x={x}", ha="right", va="center", fontsize=11)
     frame(ax, 0, 0, 1, KW, STRONG[0], x0=1, y0=top, lw=2)
     frame(ax, 1, 0, 1, KW, STRONG[1], x0=1, y0=top, lw=2)
     ax.text(4.5, top + 2.5, "@", ha="center", va="center", fontsize=14)
-    grid(ax, [["w2"], ["w1"], ["w0"]], x0=5, y0=top + 1, title="kernel row,\nreversed", fontsize=9)
+    grid(ax, [["w2"], ["w1"], ["w0"]], x0=5, y0=top + 1, title="kernel row,\nreversed", fontsize=11)
     ax.text(6.6, top + 2.5, "=", ha="center", va="center", fontsize=14)
     sums = [[" + ".join(t)] for t in terms]
-    grid(ax, sums, x0=7.2, y0=top, title="what reaches input column x", fontsize=9, width=3.4)
+    grid(ax, sums, x0=7.2, y0=top, title="what reaches input column x", fontsize=11, width=3.4)
     note(
         ax,
         top + W + 0.6,
