@@ -78,10 +78,10 @@ def main(argv=None):
     # alternate the two measurements, so that a noisy neighbour on a shared machine hits both
     rounds = np.array([(median_time(conv2_step, repeats=5), matmul_gflops(repeats=3)) for _ in range(5)])
     fwd_bwd, matmul = np.median(rounds, axis=0)
-    backwards = [
-        (median_time(lambda: textbook_backward(dy, cache), repeats=3), median_time(lambda: conv_backward(dy, cache), 3))
-        for _ in range(5)
-    ]
+    backwards = []  # (textbook, ours), alternating too
+    for _ in range(5):
+        textbook = median_time(lambda: textbook_backward(dy, cache), repeats=3)
+        backwards.append((textbook, median_time(lambda: conv_backward(dy, cache), repeats=3)))
     textbook, ours = np.median(backwards, axis=0)
 
     def conv2_step_in_one_block():

@@ -30,7 +30,7 @@ def channel_sum(x):
 
     The same as x.sum(axis=(0, ..., ndim - 2)), written as a product with a row of
     ones: (M,) @ (M, C). NumPy's sum over leading axes walks the (M, C) array in short
-    rows of C values and runs about 8 times slower here than BLAS's matrix-vector
+    rows of C values and runs about ten times slower here than BLAS's matrix-vector
     product, and batch norm needs four of these sums per step.
     """
     rows = x.reshape(-1, x.shape[-1])
