@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.patches import Polygon
 
 from shared.pictures import out_folder, save_figure
@@ -26,7 +27,7 @@ def box(ax, x, height, width, depth, color):
     side = [(x + width, -height / 2), (x + width + dx, -height / 2 + dy)]
     side += [(x + width + dx, height / 2 + dy), (x + width, height / 2)]
     for face, shade in ((front, 1.0), (top, 0.85), (side, 0.7)):
-        rgb = np.clip(np.array(plt.matplotlib.colors.to_rgb(color)) * shade, 0, 1)
+        rgb = np.clip(np.array(to_rgb(color)) * shade, 0, 1)
         ax.add_patch(Polygon(face, closed=True, facecolor=rgb, edgecolor="0.3", lw=0.8))
     return x + width + dx
 

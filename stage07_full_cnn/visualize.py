@@ -56,17 +56,16 @@ def main(argv=None):
         if i in (0, 2, 3, 5):
             stages[f"after layer {i} ({type(layer).__name__})"] = h[0]
     fig, axes = plt.subplots(len(stages), 9, figsize=(11, 1.5 * len(stages) + 0.9))
-    for r, (row, (name, maps)) in enumerate(zip(axes, stages.items())):
+    for row, (name, maps) in zip(axes, stages.items()):
         row[0].imshow(image, cmap="gray")
         for j, ax in enumerate(row[1:]):
             ax.imshow(maps[:, :, j], cmap="magma")
-            if r == 0:
-                ax.set_title(f"channel {j}", fontsize=10)
         row[0].set_ylabel(name.replace(" (", "\n("), fontsize=9)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0][0].set_title("input", fontsize=10)
+    for ax, title in zip(axes[0], ["input"] + [f"channel {j}" for j in range(8)]):  # column titles, once
+        ax.set_title(title, fontsize=10)
     label = data.class_names[data.test_labels[args.index]]
     fig.suptitle(f"Feature maps for test image {args.index} (a '{label}'), first 8 channels after each step")
     fig.tight_layout()
