@@ -36,3 +36,26 @@ def browser():
         chromium = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield chromium
         chromium.close()
+
+
+TINY_RUN = ["--dataset", "mnist-sample", "--limit", "640", "--epochs", "2", "--no-progress"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A 2-epoch stage 7 run on 640 sample digits: its output folder, shared by the tests that only read it."""
+    from stage07_full_cnn.train import main as train
+
+    out = tmp_path_factory.mktemp("run")
+    train([*TINY_RUN, "--out", str(out)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run8(tmp_path_factory):
+    """The same for stage 8 (batch norm, dropout and augmentation on): its output folder."""
+    from stage08_regularization.train import main as train
+
+    out = tmp_path_factory.mktemp("run8")
+    train([*TINY_RUN, "--out", str(out)])
+    return out

@@ -76,7 +76,7 @@ stage_session("stage08", "stage08_regularization", ["train"])
 def bench(session):
     """The full CNN's speed against this machine's arithmetic limit (one Fashion-MNIST epoch)."""
     install(session)
-    session.run("python", "-m", "stage07_full_cnn.benchmark", *session.posargs)
+    session.run("python", "-m", "stage07_full_cnn.measure.benchmark", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -90,7 +90,7 @@ def parity(session):
 def explore(session):
     """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default runs/stage07/best.npz)."""
     install(session)
-    session.run("python", "-m", "stage07_full_cnn.explore", *session.posargs)
+    session.run("python", "-m", "tools.explore", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -104,7 +104,7 @@ def browser(session):
 def bench_torch(session):
     """Training and inference speed against PyTorch CPU, alternating, in one run."""
     install(session, "parity")
-    session.run("python", "-m", "stage07_full_cnn.bench_torch", *session.posargs)
+    session.run("python", "-m", "stage07_full_cnn.measure.bench_torch", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -146,10 +146,10 @@ def figures(session):
     run, results = "runs/figures-mnist-sample", "docs/results/stage07"
     train = ["--dataset", "mnist-sample", "--out", run, "--no-progress", "--overwrite"]
     session.run("python", "-m", "stage07_full_cnn.train", *train)
-    session.run("python", "-m", "stage07_full_cnn.evaluate", f"{run}/best.npz", "--out", results)
-    session.run("python", "-m", "stage07_full_cnn.visualize", f"{run}/best.npz", "--out", results)
+    session.run("python", "-m", "tools.evaluate", f"{run}/best.npz", "--out", results)
+    session.run("python", "-m", "tools.visualize", f"{run}/best.npz", "--out", results)
     session.install(*groups("browser"))
-    browser_test = "stage07_full_cnn/tests/test_explore_browser.py"
+    browser_test = "tools/tests/test_explore_browser.py"
     session.run(
         "pytest",
         "-m",

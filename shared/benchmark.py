@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.datasets import DatasetNotFound, load_dataset
+from shared.preprocess import to_float
+
 
 def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
     """Median seconds of `repeats` calls of fn(), after `warmup` untimed calls."""
@@ -143,3 +146,19 @@ def plot_time_vs_batch(bench: Benchmark, panels, batches, title: str, path: Path
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def benchmark_images(n):
+    """n Fashion-MNIST training images, normalized and channels-last (n, 28, 28, 1), their labels and a
+    note saying what they are; random images of that shape where Fashion-MNIST is not installed."""
+    try:
+        data = load_dataset("fashion-mnist", download=False)
+        images, labels, note = data.train_images, data.train_labels, f"Fashion-MNIST ({data.source})"
+    except DatasetNotFound:
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, 60000)
+        note = "random images of Fashion-MNIST's shape (Fashion-MNIST is not installed)"
+    reps = -(-n // len(images))
+    images, labels = np.concatenate([images] * reps)[:n], np.concatenate([labels] * reps)[:n]
+    return np.ascontiguousarray(to_float(images).transpose(0, 2, 3, 1)), labels, note

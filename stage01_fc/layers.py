@@ -137,3 +137,10 @@ def mlp(sizes, rng, dtype=np.float32):
     for d_in, d_out in itertools.pairwise(sizes):
         layers += [Linear(d_in, d_out, rng, dtype), ReLU()]
     return Sequential(*layers[:-1])
+
+
+def evaluate(model, x, y):
+    """Mean loss and accuracy of `model` on (x, y), in batches with nothing cached."""
+    logits = model.predict(x)
+    loss, _ = F.softmax_cross_entropy(logits, y)
+    return loss, float((logits.argmax(axis=1) == y).mean())

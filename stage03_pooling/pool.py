@@ -17,19 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stage02_naive_conv.conv import conv_output_size
-
-
-def check_pool_args(x_shape, size, stride, spatial_axes=(2, 3)):
-    """Raise a clear ValueError for a window that does not fit; return (H', W')."""
-    if len(x_shape) != 4:
-        raise ValueError(f"max pooling needs a 4-D input; got shape {x_shape}")
-    if size < 1 or stride < 1:
-        raise ValueError(f"pool size and stride must be >= 1; got size={size}, stride={stride}")
-    h, w = (x_shape[a] for a in spatial_axes)
-    if size > h or size > w:
-        raise ValueError(f"pool window {size}x{size} is larger than the input {h}x{w}")
-    return conv_output_size(h, size, stride, 0), conv_output_size(w, size, stride, 0)
+from shared.shapes import check_pool_args
 
 
 # --8<-- [start:forward]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stage02_naive_conv.conv import check_conv_args
+from shared.shapes import check_conv_args
 from stage04_im2col.im2col import windows
 
 CHUNK = 8  # images per block: 5 MB of columns for the CNN's second conv

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from stage02_naive_conv.conv import conv_output_size
+from shared.shapes import conv_output_size
 
 
 def pad_hw(x, pad):

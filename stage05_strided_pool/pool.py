@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from stage03_pooling.pool import check_pool_args
+from shared.shapes import check_pool_args
 
 
 def is_tiling(shape, size, stride):

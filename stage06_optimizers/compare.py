@@ -23,8 +23,7 @@ from shared.benchmark import machine_info, machine_line
 from shared.datasets import load_sample
 from shared.preprocess import minibatches, to_float
 from stage01_fc.functional import softmax_cross_entropy
-from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
-from stage01_fc.train import evaluate
+from stage01_fc.layers import Flatten, Linear, ReLU, Sequential, evaluate
 from stage04_im2col.layers import Conv2D
 from stage05_strided_pool.layers import MaxPool2D
 from stage06_optimizers.optimizers import OPTIMIZERS, make_optimizer

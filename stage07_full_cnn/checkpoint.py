@@ -4,8 +4,11 @@ Inside (every entry a plain array; np.load runs with allow_pickle=False):
     param/<name>      each weight, e.g. param/0.W
     buffer/<name>     each kept, unlearned array, e.g. batch norm's buffer/2.running_mean
     optim/<key>       the optimizer's state, e.g. optim/step_count, optim/0.W/m
-    meta              a JSON string: format version, epoch, the batch generator's
-                      state, the training config, the metrics so far
+    average/<name>    last.npz only: the running sum of the weights (and buffers) of the
+                      epochs averaged into best.npz so far (train.py, "the shipped model")
+    meta              a JSON string: format version, the stage package that trained it,
+                      epoch, the states of the batch and noise generators, the training
+                      config, the metrics so far
 
 Saving is atomic: the file is written under a temporary name in the same folder
 and then renamed over the old one (os.replace), so a crash mid-save leaves the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -39,13 +43,15 @@ class Checkpoint:
     optimizer: dict[str, np.ndarray]
     meta: dict
     buffers: dict[str, np.ndarray]
+    average: dict[str, np.ndarray]
 
 
-def save_checkpoint(path, params, optimizer_state, meta, buffers=None):
-    """Write params, optimizer state, meta (JSON-serializable) and buffers atomically to `path`."""
+def save_checkpoint(path, params, optimizer_state, meta, buffers=None, average=None):
+    """Write params, optimizer state, meta (JSON-serializable), buffers and average sums atomically to `path`."""
     path = Path(path)
     arrays = {f"param/{k}": v for k, v in params.items()}
     arrays |= {f"buffer/{k}": v for k, v in (buffers or {}).items()}
+    arrays |= {f"average/{k}": v for k, v in (average or {}).items()}
     arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
     arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,8 @@ def load_checkpoint(path) -> Checkpoint:
     params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
     optimizer = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
     buffers = {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")}
-    return Checkpoint(params, optimizer, meta, buffers)
+    average = {k.removeprefix("average/"): v for k, v in arrays.items() if k.startswith("average/")}
+    return Checkpoint(params, optimizer, meta, buffers, average)
 
 
 def restore_params(path, model_params, saved_params):
@@ -140,7 +147,26 @@ def check_meta(path, meta, num_classes):
     need(len(set(classes)) == num_classes, "data.classes repeats a class name")
 
 
-RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "best_val_acc": float, "batch_rng": dict, "data": dict}
+STAGE_NAME = re.compile(r"stage\d\d_[a-z0-9_]+")
+
+
+def stage_of(path, meta):
+    """The stage package that trained a checkpoint, e.g. "stage07_full_cnn": its meta's "stage".
+
+    Checkpoints written before runs recorded it are told apart by their config: only
+    stage 8's has a batch_norm option.
+    """
+    stage = meta.get("stage")
+    if stage is None:
+        config = meta.get("config")
+        return "stage08_regularization" if isinstance(config, dict) and "batch_norm" in config else "stage07_full_cnn"
+    if not isinstance(stage, str) or not STAGE_NAME.fullmatch(stage):
+        raise CheckpointError(f"{path}: its meta data names the stage {stage!r}, which is not a stage package")
+    return stage
+
+
+RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "averaged": list, "batch_rng": dict, "noise_rng": dict,
+               "data": dict}  # fmt: skip
 
 
 def load_resumable(path) -> Checkpoint:

@@ -23,17 +23,11 @@ on a quarter of the values. tests/test_model.py checks the two orders agree.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-from shared.datasets import DatasetNotFound, load_dataset
-from shared.idx import IDXError
 from stage01_fc.layers import Flatten, Linear, ReLU, Sequential
 from stage04_im2col.layers import Conv2D
 from stage05_strided_pool.layers import MaxPool2D
-from stage07_full_cnn.checkpoint import CheckpointError, check_meta, load_checkpoint, restore_model
 
 NUM_CLASSES = 10
 
@@ -70,43 +64,3 @@ def to_model_input(x_nchw):
 def build_from_config(config):
     """Stage 7's network for a checkpoint's config (it has a single architecture)."""
     return build_cnn(np.random.default_rng(0))
-
-
-def load_model(path, build=build_from_config):
-    """The network of checkpoint `path` with its weights (and buffers), and the checkpoint's meta data.
-
-    `build(config)` makes the network the checkpoint's config describes: stage 8 passes
-    its own. Raises CheckpointError for a missing, damaged or foreign file.
-    """
-    checkpoint = load_checkpoint(path)
-    check_meta(path, checkpoint.meta, NUM_CLASSES)
-    config = checkpoint.meta.get("config")
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{path}: its meta data has no 'config' object")
-    model = build(config)
-    restore_model(path, model, checkpoint)
-    return model, checkpoint.meta
-
-
-def load_model_or_exit(path, build=build_from_config):
-    """load_model for command-line tools: a bad checkpoint ends the program with its clear message."""
-    try:
-        return load_model(path, build)
-    except CheckpointError as err:
-        sys.exit(f"error: {err}")
-
-
-def load_test_set_or_exit(meta, dataset=None, data_dir=None):
-    """The test images and labels of the dataset a checkpoint was trained on (or `dataset`).
-
-    A run on a folder of IDX files records the folder's full path, so it is found from
-    anywhere. Only the two test files are read. A missing or damaged dataset ends the
-    program with its clear message.
-    """
-    config = meta.get("config", {})
-    trained_on = config.get("dataset") if Path(str(config.get("dataset"))).is_absolute() else None
-    name = dataset or trained_on or meta["data"]["dataset_name"]
-    try:
-        return load_dataset(name, data_dir or config.get("data_dir"), test_only=True)
-    except (DatasetNotFound, IDXError, ValueError) as err:
-        sys.exit(f"error: {err}")

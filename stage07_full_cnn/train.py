@@ -6,14 +6,14 @@
     --resume                 continue the run in --out from its last.npz (options: options.py)
     --overwrite              start anew in an --out that holds a run (otherwise refused)
 
-Writes into --out: best.npz (best validation accuracy), last.npz (end of the
-latest epoch, for --resume), metrics.csv, summary.json and curves.png.
+Writes into --out: best.npz (the model the run ships: the average of the weights at
+the end of its last 5 epochs), last.npz (end of the latest epoch, for --resume),
+metrics.csv, summary.json and curves.png.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import sys
 import time
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from shared.datasets import DatasetNotFound, load_dataset, load_default
+from shared.datasets import DatasetNotFound
 from shared.idx import IDXError
 from shared.memory import reuse_freed_memory
-from shared.preprocess import mean_std, minibatches, to_float, train_val_split
+from shared.preprocess import minibatches
 from stage01_fc.functional import softmax_cross_entropy
-from stage01_fc.train import evaluate
+from stage01_fc.layers import evaluate
 from stage06_optimizers.optimizers import make_optimizer
 from stage06_optimizers.schedules import constant, cosine, step_decay
 from stage07_full_cnn.checkpoint import (
@@ -39,74 +39,37 @@ from stage07_full_cnn.checkpoint import (
     restore_model,
     restore_optimizer,
     save_checkpoint,
+    stage_of,
 )
-from stage07_full_cnn.model import build_cnn, count_parameters, to_model_input
+from stage07_full_cnn.data import load_data
+from stage07_full_cnn.model import build_cnn, count_parameters
 from stage07_full_cnn.options import OptionError, build_parser, check_program_options, fresh_config, resumed_config
 from stage07_full_cnn.parallel import DataParallel
 
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
+AVERAGED_EPOCHS = 5  # best.npz: the mean of the weights at the end of the run's last 5 epochs
 
 
 @dataclass(frozen=True)
 class Recipe:
     """What `main` trains. Stage 7's is the plain CNN; stage 8 passes its own.
 
-    build(config, init_rng, noise_rng) makes the model; noise_rng is for randomness
-    inside a training step (dropout). augment(x_batch, config, noise_rng), if given,
-    transforms every training batch. extra_options: more run options, as
-    (flag, type, help, default), saved in the config like the others. parallel:
-    train data-parallel (parallel.py); a model whose images interact within a batch
-    (batch norm) or that draws random numbers in its layers must not.
+    stage: the package that trains it, saved in every checkpoint so the tools can
+    rebuild the network. build(config, init_rng, noise_rng) makes the model; noise_rng
+    is for randomness inside a training step (dropout). augment(x_batch, config,
+    noise_rng), if given, transforms every training batch. extra_options: more run
+    options, as (flag, type, help, default), saved in the config like the others.
+    parallel: train data-parallel (parallel.py); a model whose images interact within
+    a batch (batch norm) or that draws random numbers in its layers must not.
     """
 
+    stage: str = "stage07_full_cnn"
     build: Callable = lambda config, init_rng, noise_rng: build_cnn(init_rng)
     augment: Callable | None = None
     extra_options: tuple = ()
     defaults: tuple = ()  # (option, value) pairs that replace stage 7's defaults
     parallel: bool = True
     out: str = "runs/stage07"
-
-
-def load_data(config):
-    """Train/val/test arrays ready for the model, plus the dataset's class names."""
-    if config["dataset"] == "auto":
-        data, banner = load_default(config["data_dir"])
-        if banner:
-            print(banner, flush=True)
-    else:
-        data = load_dataset(config["dataset"], config["data_dir"])
-    images, labels = data.train_images[: config["limit"]], data.train_labels[: config["limit"]]
-    train, val = train_val_split(len(images), config["val_fraction"], np.random.default_rng([config["seed"], 0]))
-    if len(data.test_images) == 0:
-        raise OptionError(f"{data.name} ({data.source}) has no test images; a run needs some to report its accuracy")
-    if len(train) == 0 or len(val) == 0:
-        raise OptionError(
-            f"{len(images)} training images split into {len(train)} for training and {len(val)} for validation "
-            f"(--val-fraction {config['val_fraction']}); both need at least one: use more images (--limit)"
-        )
-    mean, std = mean_std(images)  # the training images' own statistics (MNIST: 0.1307, 0.3081)
-
-    def prepare(x):
-        return np.ascontiguousarray(to_model_input(to_float(x, mean, std)))
-
-    arrays = {
-        "x_train": prepare(images[train]),
-        "y_train": labels[train],
-        "x_val": prepare(images[val]),
-        "y_val": labels[val],
-        "x_test": prepare(data.test_images),
-        "y_test": data.test_labels,
-    }
-    fingerprint = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()  # what resume must find again
-    info = {
-        "dataset_name": data.name,
-        "source": data.source,
-        "mean": mean,
-        "std": std,
-        "classes": data.class_names,
-        "fingerprint": fingerprint,
-    }
-    return arrays, info
 
 
 def make_schedule(config, steps_per_epoch):
@@ -122,150 +85,205 @@ class DivergedError(RuntimeError):
     pass
 
 
-# --8<-- [start:epoch]
-def train_epoch(model, opt, schedule, x, y, batch_size, rng, desc="", progress=True, augment=None):
-    """One pass over the training set -> (mean loss, images per second).
-    augment(xb), if given, varies each batch."""
-    losses, start = [], time.perf_counter()
-    params = model.params()
-    show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": not progress}
-    bar = tqdm(total=len(x), **show)
-    for xb, yb in minibatches(x, y, batch_size, rng):
-        if augment:
-            xb = augment(xb)
-        opt.lr = schedule(opt.step_count)
-        loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
-        if not loss <= DIVERGED:  # also true for nan
-            bar.close()
-            raise DivergedError(f"the loss became {loss:.3g} at optimizer step {opt.step_count + 1}")
-        model.backward(dlogits)
-        opt.step(params, model.grads())
-        losses.append(loss)
-        bar.update(len(xb))
-        if len(losses) % 10 == 0:  # the bar redraws at most 10 times a second anyway
-            img_s = bar.n / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", img_s=f"{img_s:.0f}", refresh=False)
-    bar.close()
-    return float(np.mean(losses)), len(x) / (time.perf_counter() - start)
+# --8<-- [start:step]
+def train_step(model, opt, schedule, xb, yb):
+    """One optimizer step on the batch (xb, yb) -> its loss."""
+    opt.lr = schedule(opt.step_count)  # the rate for THIS step: step_count steps are done
+    loss, dlogits = softmax_cross_entropy(model.forward(xb), yb)
+    if not loss <= DIVERGED:  # also true for nan
+        raise DivergedError(f"the loss became {loss:.3g} at optimizer step {opt.step_count + 1}")
+    model.backward(dlogits)
+    opt.step(model.params(), model.grads())
+    return loss
 
 
-# --8<-- [end:epoch]
+# --8<-- [end:step]
 
 
-def start(args, recipe):
-    """A fresh run from args, or the run saved in OUT/last.npz with --resume.
+class Run:
+    """One training run's state, as CS231n's Solver keeps it: the config, the model and its
+    optimizer, the data, the generators, the history, and the running sum behind best.npz.
 
-    Returns (config, model, optimizer, generators, data, data info, run state).
     Weight initialization, the validation split, the batch order and the noise of a
     step (dropout, augmentation) each draw from their own generator seeded by
-    [seed, k], so a resumed run only needs the last two generators' states to
-    continue exactly where it stopped.
-    Raises OptionError, CheckpointError or a dataset error, each with a clear message.
+    [seed, k], so a resumed run only needs the last two generators' states to continue
+    exactly where it stopped. Raises OptionError, CheckpointError or a dataset error,
+    each with a clear message.
     """
-    config = None if args.resume else fresh_config(args)  # bad values are refused before anything is touched
-    check_program_options(args)
-    state = {"history": [], "best_val_acc": -1.0, "epoch": 0}
-    resumed = load_resumable(args.out / "last.npz") if args.resume else None
-    if resumed:
-        config = resumed_config(args, resumed.meta["config"], resumed.meta["epoch"])
-        state = {k: resumed.meta[k] for k in state}
-        saved = resumed.meta["data"]
-        data, info = load_data(config | {"dataset": saved["dataset_name"]} if config["dataset"] == "auto" else config)
-        if info["fingerprint"] != saved["fingerprint"]:
+
+    def __init__(self, args, recipe):
+        self.out, self.recipe, self.progress = args.out, recipe, not args.no_progress
+        resumed = None
+        if args.resume:
+            check_program_options(args)
+            resumed = load_resumable(args.out / "last.npz")
+            self.check_stage(resumed.meta)
+            self.config = resumed_config(args, resumed.meta["config"], resumed.meta["epoch"])
+        else:
+            self.config = fresh_config(args)  # bad values are refused before anything is touched
+            check_program_options(args)
+        config = self.config
+        self.epoch, self.history, self.averaged = 0, [], []
+        self.data, self.info = load_data(config)
+        if resumed:
+            self.check_same_data(resumed.meta["data"])
+            self.epoch, self.history = resumed.meta["epoch"], resumed.meta["history"]
+            self.averaged = resumed.meta["averaged"]
+            print(f"resuming {args.out} after epoch {self.epoch}")
+        self.rngs = {
+            name: np.random.default_rng([config["seed"], k]) for name, k in (("batch_rng", 2), ("noise_rng", 3))
+        }
+        self.model = recipe.build(config, np.random.default_rng([config["seed"], 1]), self.rngs["noise_rng"])
+        self.opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
+        self.average = {}  # name -> float64 sum of the averaged epochs' weights and buffers
+        if resumed:
+            path = args.out / "last.npz"
+            restore_model(path, self.model, resumed)
+            restore_optimizer(path, self.opt, resumed.optimizer, self.model.params())
+            for name, rng in self.rngs.items():
+                rng.bit_generator.state = resumed.meta[name]
+            self.average = {k: v.astype(np.float64) for k, v in resumed.average.items()}
+            first = config["epochs"] - AVERAGED_EPOCHS + 1
+            if self.averaged and self.averaged[0] < first:  # --epochs moved the window: start its sum anew
+                self.averaged, self.average = [], {}
+        steps = -(-len(self.data["x_train"]) // config["batch_size"])
+        self.schedule = make_schedule(config, steps_per_epoch=steps)
+
+    def check_stage(self, meta):
+        stage = stage_of(self.out / "last.npz", meta)
+        if stage != self.recipe.stage:
             raise OptionError(
-                f"cannot resume {args.out}: its training data were {saved['dataset_name']} from {saved['source']}, "
-                f"and the files found now ({info['source']}) differ; restore them, or start a new run"
+                f"{self.out} holds a run of {stage}, not {self.recipe.stage}; resume it with "
+                f"python -m {stage}.train --out {self.out} --resume"
             )
-        print(f"resuming {args.out} after epoch {state['epoch']}")
-    else:
-        data, info = load_data(config)
-    rngs = {name: np.random.default_rng([config["seed"], k]) for name, k in (("batch_rng", 2), ("noise_rng", 3))}
-    model = recipe.build(config, np.random.default_rng([config["seed"], 1]), rngs["noise_rng"])
-    opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
-    if resumed:
-        restore_model(args.out / "last.npz", model, resumed)
-        restore_optimizer(args.out / "last.npz", opt, resumed.optimizer, model.params())
-        for name, rng in rngs.items():
-            rng.bit_generator.state = resumed.meta.get(name, rng.bit_generator.state)
-    return config, model, opt, rngs, data, info, state
+
+    def check_same_data(self, saved):
+        if self.info["fingerprint"] != saved["fingerprint"]:
+            raise OptionError(
+                f"cannot resume {self.out}: its training data were {saved['dataset_name']} from {saved['source']}, "
+                f"and the files found now ({self.info['source']}) differ; restore them, or start a new run"
+            )
+
+    # --8<-- [start:epoch]
+    def train_epoch(self, model, desc):
+        """One pass over the training set -> (mean loss, images per second)."""
+        x, y, losses, start = self.data["x_train"], self.data["y_train"], [], time.perf_counter()
+        show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": not self.progress}
+        with tqdm(total=len(x), **show) as bar:
+            for xb, yb in minibatches(x, y, self.config["batch_size"], self.rngs["batch_rng"]):
+                if self.recipe.augment:  # varies each batch; never the validation or test images
+                    xb = self.recipe.augment(xb, self.config, self.rngs["noise_rng"])
+                losses.append(train_step(model, self.opt, self.schedule, xb, yb))
+                bar.update(len(xb))
+                if len(losses) % 10 == 0:  # the bar redraws at most 10 times a second anyway
+                    img_s = bar.n / (time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", img_s=f"{img_s:.0f}", refresh=False)
+        return float(np.mean(losses)), len(x) / (time.perf_counter() - start)
+
+    # --8<-- [end:epoch]
+
+    def shipped(self):
+        """The weights and buffers of best.npz: the mean over the averaged epochs (or the latest epoch's)."""
+        model = self.model
+        if not self.averaged:
+            return model.params(), model.buffers()
+        mean = {k: v / len(self.averaged) for k, v in self.average.items()}
+        params = {k: mean[f"param/{k}"].astype(p.dtype) for k, p in model.params().items()}
+        return params, {k: mean[f"buffer/{k}"].astype(b.dtype) for k, b in model.buffers().items()}
+
+    def add_to_average(self, epoch):
+        if epoch <= self.config["epochs"] - AVERAGED_EPOCHS:
+            return
+        arrays = {f"param/{k}": v for k, v in self.model.params().items()}
+        arrays |= {f"buffer/{k}": v for k, v in self.model.buffers().items()}
+        for k, v in arrays.items():
+            self.average[k] = self.average.get(k, 0.0) + v.astype(np.float64)
+        self.averaged.append(epoch)
+
+    def fit(self, net):
+        """Train from the epoch after self.epoch to config["epochs"], saving after each epoch."""
+        epochs = self.config["epochs"]
+        for epoch in range(self.epoch + 1, epochs + 1):
+            start_time = time.perf_counter()
+            try:
+                train_loss, img_s = self.train_epoch(net, desc=f"epoch {epoch}/{epochs}")
+            except DivergedError as err:
+                kept = self.out / "best.npz" if (self.out / "best.npz").exists() else "none saved yet"
+                lr = self.opt.lr
+                sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {lr:g}). Last good: {kept}")
+            val_loss, val_acc = evaluate(net, self.data["x_val"], self.data["y_val"])
+            seconds = time.perf_counter() - start_time
+            self.add_to_average(epoch)
+            print(
+                f"epoch {epoch:2d}/{epochs}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
+                f"val acc {val_acc:.2%}  {seconds:.1f} s ({img_s:.0f} img/s)"
+                + (f"  averaged into best.npz ({len(self.averaged)} of {AVERAGED_EPOCHS})" if self.averaged else ""),
+                flush=True,
+            )
+            self.history.append(
+                {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
+                 "lr": self.opt.lr, "seconds": seconds, "train_img_s": img_s}
+            )  # fmt: skip
+            self.epoch = epoch
+            self.save()
+            write_metrics(self.out, self.history)
+
+    def meta(self):
+        rngs = {k: r.bit_generator.state for k, r in self.rngs.items()}
+        run = {"stage": self.recipe.stage, "epoch": self.epoch, "history": self.history, "averaged": self.averaged}
+        return run | {"config": self.config, "data": self.info} | rngs
+
+    def save(self):
+        (model, meta, opt), (params, buffers) = (self.model, self.meta(), self.opt.state_dict()), self.shipped()
+        try:
+            save_checkpoint(self.out / "best.npz", params, opt, meta, buffers)
+            save_checkpoint(self.out / "last.npz", model.params(), opt, meta, model.buffers(), self.average)
+        except OSError as err:
+            sys.exit(f"error: cannot save a checkpoint in {self.out} ({err}); the ones saved before are kept")
+
+    def finish(self, net):
+        """Test best.npz, write summary.json and curves.png; return the summary."""
+        best = load_checkpoint(self.out / "best.npz")
+        restore_model(self.out / "best.npz", net, best)
+        _, val_acc = evaluate(net, self.data["x_val"], self.data["y_val"])
+        test_loss, test_acc = evaluate(net, self.data["x_test"], self.data["y_test"])
+        summary = {
+            "dataset": self.info["dataset_name"],
+            "epochs": self.epoch,
+            "averaged_epochs": best.meta["averaged"],
+            "val_acc": val_acc,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "train_seconds": sum(h["seconds"] for h in self.history),
+        }
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        plot_curves(self.history, self.out / "curves.png")
+        averaged = best.meta["averaged"]
+        what = f"the mean of epochs {averaged[0]} to {averaged[-1]}" if averaged else f"epoch {self.epoch}"
+        print(f"best.npz ({what}): validation accuracy {val_acc:.2%}")
+        print(f"test accuracy of best.npz: {test_acc:.2%} (test loss {test_loss:.4f})")
+        print(f"wrote {self.out}/best.npz, last.npz, metrics.csv, summary.json, curves.png")
+        return summary
 
 
 def main(argv=None, recipe=Recipe(), description=__doc__):
     args = build_parser(description, recipe.extra_options, dict(recipe.defaults), recipe.out).parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
     try:
-        config, model, opt, rngs, data, info, state = start(args, recipe)
+        run = Run(args, recipe)
     except CheckpointError as err:
         sys.exit(f"cannot resume: {err}")
     except (OptionError, DatasetNotFound, IDXError, ValueError) as err:
         sys.exit(f"error: {err}")
-    out = args.out
-    schedule = make_schedule(config, steps_per_epoch=-(-len(data["x_train"]) // config["batch_size"]))
+    data = run.data
     print(
-        f"CNN with {count_parameters(model):,} parameters on {info['dataset_name']} ({info['source']}): "
+        f"CNN with {count_parameters(run.model):,} parameters on {run.info['dataset_name']} ({run.info['source']}): "
         f"{len(data['x_train'])} train, {len(data['x_val'])} validation, {len(data['x_test'])} test images"
     )
-    augment = recipe.augment and (lambda xb: recipe.augment(xb, config, rngs["noise_rng"]))
     # parallel.py: every core on its share of each batch; otherwise one thread of ours (BLAS still uses every core)
-    with DataParallel(model, args.threads) if recipe.parallel else nullcontext(model) as net:
-        run_epochs(net, opt, schedule, data, info, config, rngs, state, out, not args.no_progress, augment)
-        return finish(out, net, data, info, state["history"])
-
-
-def run_epochs(model, opt, schedule, data, info, config, rngs, state, out, progress, augment):
-    """Train from state["epoch"] + 1 to config["epochs"], saving checkpoints and metrics after each epoch."""
-    epochs = config["epochs"]
-    for epoch in range(state["epoch"] + 1, epochs + 1):
-        start_time = time.perf_counter()
-        try:
-            train_loss, img_s = train_epoch(
-                model, opt, schedule, data["x_train"], data["y_train"], config["batch_size"], rngs["batch_rng"],
-                desc=f"epoch {epoch}/{epochs}", progress=progress, augment=augment,
-            )  # fmt: skip
-        except DivergedError as err:
-            kept = out / "best.npz" if (out / "best.npz").exists() else "none saved yet"
-            sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {opt.lr:g}). Last good: {kept}")
-        val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])
-        seconds = time.perf_counter() - start_time
-        improved = val_acc > state["best_val_acc"]
-        print(
-            f"epoch {epoch:2d}/{epochs}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  val acc {val_acc:.2%}"
-            f"  {seconds:.1f} s ({img_s:.0f} img/s){'  *best*' if improved else ''}",
-            flush=True,
-        )
-        state["history"].append(
-            {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc, "lr": opt.lr,
-             "seconds": seconds, "train_img_s": img_s}
-        )  # fmt: skip
-        state.update(epoch=epoch, best_val_acc=max(val_acc, state["best_val_acc"]))
-        meta = {**state, "config": config, "data": info} | {k: r.bit_generator.state for k, r in rngs.items()}
-        try:
-            for name in ("best.npz", "last.npz") if improved else ("last.npz",):
-                save_checkpoint(out / name, model.params(), opt.state_dict(), meta, model.buffers())
-        except OSError as err:
-            sys.exit(f"error: cannot save a checkpoint in {out} ({err}); the ones saved before are kept")
-        write_metrics(out, state["history"])
-
-
-def finish(out, model, data, info, history):
-    """Test the best checkpoint, write summary.json and curves.png; return the summary."""
-    best = load_checkpoint(out / "best.npz")
-    restore_model(out / "best.npz", model, best)
-    test_loss, test_acc = evaluate(model, data["x_test"], data["y_test"])
-    summary = {
-        "dataset": info["dataset_name"],
-        "best_epoch": best.meta["epoch"],
-        "best_val_acc": best.meta["best_val_acc"],
-        "test_loss": test_loss,
-        "test_acc": test_acc,
-        "train_seconds": sum(h["seconds"] for h in history),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plot_curves(history, out / "curves.png")
-    print(f"best checkpoint: epoch {summary['best_epoch']}, validation accuracy {summary['best_val_acc']:.2%}")
-    print(f"test accuracy of the best checkpoint: {test_acc:.2%} (test loss {test_loss:.4f})")
-    print(f"wrote {out}/best.npz, last.npz, metrics.csv, summary.json, curves.png")
-    return summary
+    with DataParallel(run.model, args.threads) if recipe.parallel else nullcontext(run.model) as net:
+        run.fit(net)
+        return run.finish(net)
 
 
 def write_metrics(out, history):
@@ -276,10 +294,9 @@ def write_metrics(out, history):
 
 
 def plot_curves(history, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -291,9 +308,7 @@ def plot_curves(history, path):
     ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="Validation accuracy")
     for ax in (ax1, ax2):
         ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

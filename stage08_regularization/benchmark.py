@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, machine_line, median_time
+from shared.benchmark import benchmark_images, machine_info, machine_line, median_time
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import softmax_cross_entropy
 from stage06_optimizers.optimizers import Adam
-from stage07_full_cnn.benchmark import load_images
 from stage08_regularization.batchnorm import batchnorm_backward, batchnorm_forward, channel_sum
 from stage08_regularization.model import augment_batch, build_regularized_cnn
 
@@ -84,7 +83,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("runs/stage08"))
     args = parser.parse_args(argv)
     reuse_freed_memory()
-    x, y, note = load_images(64 * BATCHES)
+    x, y, note = benchmark_images(64 * BATCHES)
     trainers = {name: Trainer(*switches) for name, switches in SIDES.items()}
     names = list(SIDES)
     times = {name: [] for name in SIDES}

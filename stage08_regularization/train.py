@@ -32,6 +32,7 @@ def build(config, init_rng, noise_rng):
 
 
 RECIPE = train.Recipe(
+    stage="stage08_regularization",
     build=build,
     augment=augment_batch,
     extra_options=(

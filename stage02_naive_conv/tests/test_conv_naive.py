@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from shared.gradcheck import assert_gradients_close, check_function, check_layer
-from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive, conv_output_size
+from shared.shapes import conv_output_size
+from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage02_naive_conv.layers import Conv2DNaive
 
 # (N, C, H, W, F, KH, KW): odd and non-square everywhere; the last one leaves input rows

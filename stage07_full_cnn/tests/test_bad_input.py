@@ -10,8 +10,8 @@ from shared.datasets import PARTS, load_sample
 from shared.idx import write_idx
 from stage07_full_cnn import train as train_module
 from stage07_full_cnn.checkpoint import load_checkpoint, save_checkpoint
-from stage07_full_cnn.evaluate import main as evaluate
 from stage07_full_cnn.train import main as train
+from tools.evaluate import main as evaluate
 
 TINY = ["--dataset", "mnist-sample", "--limit", "640", "--no-progress"]
 

@@ -4,7 +4,8 @@ import pytest
 from stage06_optimizers.optimizers import Adam
 from stage07_full_cnn import checkpoint as ck
 from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint, restore_params, save_checkpoint
-from stage07_full_cnn.model import build_cnn, load_model
+from stage07_full_cnn.model import build_cnn
+from tools.loader import load_model
 
 DATA = {"dataset_name": "mnist", "source": "test", "mean": 0.13, "std": 0.31, "classes": [str(d) for d in range(10)]}
 META = {"epoch": 3, "config": {"lr": 1e-3}, "data": DATA}

@@ -30,8 +30,8 @@ from stage01_fc.functional import softmax_cross_entropy
 from stage05_strided_pool.layers import MaxPool2D
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.tests.test_torch_parity import AdamBiasCorrectionOffByOne
+from stage07_full_cnn.measure.torch_reference import to_torch_layout, torch_cnn, torch_params
 from stage07_full_cnn.model import build_cnn, to_model_input
-from stage07_full_cnn.torch_reference import to_torch_layout, torch_cnn, torch_params
 
 pytestmark = pytest.mark.torch
 

@@ -7,11 +7,11 @@ from PIL import Image
 from shared.datasets import load_sample
 from stage07_full_cnn.checkpoint import load_checkpoint
 from stage07_full_cnn.model import build_cnn
-from stage08_regularization.evaluate import main as evaluate
 from stage08_regularization.layers import BatchNorm, Dropout
 from stage08_regularization.model import build_regularized_cnn
-from stage08_regularization.predict import main as predict
 from stage08_regularization.train import main as train
+from tools.evaluate import main as evaluate
+from tools.predict import main as predict
 
 TINY = ["--dataset", "mnist-sample", "--limit", "640", "--no-progress"]
 
@@ -75,7 +75,7 @@ def test_resume_with_dropout_and_augmentation_is_exact(run8, tmp_path, monkeypat
 def test_the_switches_change_the_network_and_are_refused_on_resume(tmp_path, run8):
     summary = train([*TINY, "--epochs", "1", "--no-batch-norm", "--dropout", "0", "--out", str(tmp_path / "p")])
     ckpt = load_checkpoint(tmp_path / "p" / "best.npz")
-    assert ckpt.buffers == {} and len(ckpt.params) == 8 and summary["best_epoch"] == 1
+    assert ckpt.buffers == {} and len(ckpt.params) == 8 and summary["averaged_epochs"] == [1]
     with pytest.raises(SystemExit) as info:
         train(["--out", str(run8[0]), "--resume", "--no-augment", "--epochs", "3"])
     assert "drop --augment False" in str(info.value.code)
@@ -101,10 +101,9 @@ def test_the_explorer_serves_a_stage_8_checkpoint(run8):
     import threading
     import urllib.request
 
-    from stage07_full_cnn.explore import make_server
-    from stage08_regularization.model import build_from_config
+    from tools.explore import make_server
 
-    server = make_server(run8[0] / "best.npz", port=0, build=build_from_config)
+    server = make_server(run8[0] / "best.npz", port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     buffer = io.BytesIO()
     Image.fromarray(255 - np.asarray(Image.fromarray(load_sample().test_images[2]).resize((140, 140)))).save(

@@ -5,10 +5,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from shared.datasets import load_sample
-from stage07_full_cnn.evaluate import confusion_matrix
-from stage07_full_cnn.evaluate import main as evaluate
-from stage07_full_cnn.predict import ImageError, mnistify, read_grayscale
-from stage07_full_cnn.predict import main as predict
+from tools.evaluate import confusion_matrix
+from tools.evaluate import main as evaluate
+from tools.predict import ImageError, mnistify, read_grayscale
+from tools.predict import main as predict
 
 
 def test_confusion_matrix():
@@ -95,7 +95,8 @@ def test_mnistify_puts_the_centre_of_mass_where_mnist_has_it(tmp_path):
 
 def test_predict_gives_the_class_the_network_gives_the_original_digit(tiny_run, tmp_path, capsys):
     from shared.preprocess import to_float
-    from stage07_full_cnn.model import load_model, to_model_input
+    from stage07_full_cnn.model import to_model_input
+    from tools.loader import load_model
 
     model, meta = load_model(tiny_run / "best.npz")
     digits = load_sample().test_images[:10]

@@ -1,6 +1,6 @@
 """The same CNN in PyTorch, as a reference to check against (never part of our network).
 
-    python -m stage07_full_cnn.torch_reference [--dataset fashion-mnist] [--epochs 20] [--out runs/torch]
+    python -m stage07_full_cnn.measure.torch_reference [--dataset fashion-mnist] [--epochs 20] [--out runs/torch]
 
 Trains torch's version of the network with our default recipe and everything else
 shared: the same initial weights (copied from build_cnn), the same train/validation
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from shared.preprocess import minibatches
+from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn
-from stage07_full_cnn.train import load_data
 
 
 def to_torch_layout(name, a):

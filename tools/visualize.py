@@ -1,6 +1,6 @@
 """What did the network learn? Its first-layer filters and one digit's feature maps.
 
-    python -m stage07_full_cnn.visualize CHECKPOINT [--index 0] [--out FOLDER]
+    python -m tools.visualize CHECKPOINT [--index 0] [--out FOLDER]
 
 Writes filters.png (the 32 conv1 kernels, 5x5 each) and feature_maps.png (a test
 digit and the activations after each conv block, 8 channels each) into --out
@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from shared.preprocess import to_float
-from stage07_full_cnn.model import load_model_or_exit, load_test_set_or_exit, to_model_input
+from stage01_fc.layers import Flatten, ReLU
+from stage04_im2col.layers import Conv2D
+from stage07_full_cnn.model import to_model_input
+from tools.loader import load_model_or_exit, load_test_set_or_exit
 
 
 def main(argv=None):
@@ -33,7 +36,8 @@ def main(argv=None):
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
 
-    w = model.params()["0.W"][:, 0]  # (32, 5, 5)
+    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+    w = convs[0].params["W"][:, 0]  # (32, 5, 5): the first conv's kernels, for any stage's network
     fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
     for ax, k in zip(axes.flat, w):
         lim = np.abs(k).max()
@@ -51,9 +55,11 @@ def main(argv=None):
     image = data.test_images[args.index]
     h = to_model_input(to_float(image[None], info["mean"], info["std"]))
     stages = {}
-    for i, layer in enumerate(model.layers[:6]):
+    for i, layer in enumerate(model.layers):  # the maps after each conv and each conv block's ReLU
+        if isinstance(layer, Flatten):
+            break
         h = layer.forward(h, train=False)
-        if i in (0, 2, 3, 5):
+        if isinstance(layer, (Conv2D, ReLU)):
             stages[f"after layer {i} ({type(layer).__name__})"] = h[0]
     fig, axes = plt.subplots(len(stages), 9, figsize=(11, 1.5 * len(stages) + 0.9))
     for row, (name, maps) in zip(axes, stages.items()):

@@ -1,6 +1,6 @@
 """Classify your own digit images with a trained checkpoint.
 
-    python -m stage07_full_cnn.predict CHECKPOINT IMAGE [IMAGE ...]
+    python -m tools.predict CHECKPOINT IMAGE [IMAGE ...]
 
 PNG or JPEG, any size, dark ink on light paper or light on dark, 8 or 16 bits,
 upright as the camera's orientation tag says, ink in colour or in transparency.
@@ -30,7 +30,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
-from stage07_full_cnn.model import build_from_config, load_model_or_exit, to_model_input
+from stage07_full_cnn.model import to_model_input
+from tools.loader import load_model_or_exit
 
 CENTRE = 14.0  # where MNIST's digits have their centre of mass (row and column)
 
@@ -128,13 +129,12 @@ def mnistify(gray: np.ndarray, name="image") -> np.ndarray:
 # --8<-- [end:mnistify]
 
 
-def main(argv=None, build=build_from_config):
-    """The command line; `build` makes the network a checkpoint's config describes (stage 8 passes its own)."""
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("images", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    model, meta = load_model_or_exit(args.checkpoint, build)
+    model, meta = load_model_or_exit(args.checkpoint)
     info = meta["data"]
     names = info["classes"]
     failed = 0

@@ -15,9 +15,10 @@ from PIL import Image
 
 from shared.datasets import load_sample
 from shared.preprocess import to_float
-from stage07_full_cnn.explore import MAX_BODY, main, make_server
-from stage07_full_cnn.model import load_model, to_model_input
-from stage07_full_cnn.predict import mnistify, read_grayscale
+from stage07_full_cnn.model import to_model_input
+from tools.explore import MAX_BODY, main, make_server
+from tools.loader import load_model
+from tools.predict import mnistify, read_grayscale
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """How fast is the full CNN, against this machine's own arithmetic limit?
 
-    python -m stage07_full_cnn.benchmark [--images 60000] [--out runs/bench]
+    python -m stage07_full_cnn.measure.benchmark [--images 60000] [--out runs/bench]
 
 1. The arithmetic: the matmul FLOPs of one training epoch (forward, weight
    gradients, input gradients; conv1 needs none), divided by this machine's float32
@@ -25,18 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, machine_line, matmul_gflops, median_time
-from shared.datasets import DatasetNotFound, load_dataset
+from shared.benchmark import benchmark_images, machine_info, machine_line, matmul_gflops, median_time
 from shared.memory import reuse_freed_memory
-from shared.preprocess import to_float
+from shared.preprocess import minibatches
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import Linear
 from stage04_im2col.layers import Conv2D
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.schedules import constant
-from stage07_full_cnn.model import build_cnn, to_model_input
+from stage07_full_cnn.model import build_cnn
 from stage07_full_cnn.parallel import DataParallel, available_cores
-from stage07_full_cnn.train import train_epoch
+from stage07_full_cnn.train import train_step
 
 BUDGET = 2.5  # the epoch may take at most this many times the pure arithmetic
 
@@ -53,19 +52,11 @@ def training_flops_per_image(model):
     return total
 
 
-def load_images(n):
-    """n training images and labels from Fashion-MNIST, or random ones (and a note)."""
-    try:
-        data = load_dataset("fashion-mnist", download=False)
-        images, labels, note = data.train_images, data.train_labels, f"Fashion-MNIST ({data.source})"
-    except DatasetNotFound:
-        rng = np.random.default_rng(0)
-        images = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, 60000)
-        note = "random images of Fashion-MNIST's shape (Fashion-MNIST is not installed)"
-    reps = -(-n // len(images))
-    images, labels = np.concatenate([images] * reps)[:n], np.concatenate([labels] * reps)[:n]
-    return np.ascontiguousarray(to_model_input(to_float(images))), labels, note
+def one_epoch(model, x, y, seed):
+    """One training epoch of Adam 1e-3 in batches of 64, as train.py runs it."""
+    opt, schedule = Adam(1e-3), constant(1e-3)
+    for xb, yb in minibatches(x, y, 64, np.random.default_rng(seed)):
+        train_step(model, opt, schedule, xb, yb)
 
 
 def per_layer_times(model, x, y, repeats=10):
@@ -123,7 +114,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
     reuse_freed_memory()
-    x, y, note = load_images(args.images)
+    x, y, note = benchmark_images(args.images)
     model = build_cnn(np.random.default_rng(0))
     flops = training_flops_per_image(model) * len(x)
 
@@ -131,7 +122,7 @@ def main(argv=None):
     matmul_before = matmul_gflops()
     with DataParallel(model) as net:
         epoch_seconds = median_time(
-            lambda: train_epoch(net, Adam(1e-3), constant(1e-3), x, y, 64, np.random.default_rng(1), progress=False),
+            lambda: one_epoch(net, x, y, seed=1),
             repeats=1,
             warmup=0,
         )

@@ -1,6 +1,6 @@
 """Our NumPy CNN against the same network in PyTorch on the CPU, each epoch in a fresh process.
 
-    python -m stage07_full_cnn.bench_torch [--rounds 2] [--images 60000] [--out runs/bench-torch]
+    python -m stage07_full_cnn.measure.bench_torch [--rounds 2] [--images 60000] [--out runs/bench-torch]
 
 Both sides train one epoch at batch 64 on the same data (Fashion-MNIST's 60,000
 training images where installed, else random images of that shape, said so), from
@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, machine_line
+from shared.benchmark import benchmark_images, machine_info, machine_line
 from shared.memory import reuse_freed_memory
+from shared.preprocess import minibatches
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.schedules import constant
-from stage07_full_cnn.benchmark import load_images
+from stage07_full_cnn.measure.torch_reference import nchw, torch_cnn
+from stage07_full_cnn.measure.torch_reference import train_epoch as torch_train_epoch
 from stage07_full_cnn.model import build_cnn
 from stage07_full_cnn.parallel import DataParallel, available_cores
-from stage07_full_cnn.torch_reference import nchw, torch_cnn
-from stage07_full_cnn.torch_reference import train_epoch as torch_train_epoch
-from stage07_full_cnn.train import train_epoch
+from stage07_full_cnn.train import train_step
 
 TARGET_TRAIN, TARGET_INFER = 1.5, 1.0  # epoch within 1.5x torch's time; inference at least torch's speed
 
@@ -51,7 +51,9 @@ def numpy_side(x, y, x_test, seed):
         blas = [f"{lib['internal_api']} {lib.get('version')}, {lib['num_threads']} thread(s) per call"
                 for lib in threadpool_info() if lib["user_api"] == "blas"]  # fmt: skip
         start = time.perf_counter()
-        train_epoch(net, Adam(1e-3), constant(1e-3), x, y, 64, np.random.default_rng(seed), progress=False)
+        opt, rng = Adam(1e-3), np.random.default_rng(seed)
+        for xb, yb in minibatches(x, y, 64, rng):
+            train_step(net, opt, constant(1e-3), xb, yb)
         epoch = time.perf_counter() - start
         start = time.perf_counter()
         net.predict(x_test)
@@ -83,14 +85,14 @@ def torch_side(x, y, x_test, seed):
 def worker(side, images, seed):
     """Run one side in this (fresh) process and print its result as one JSON line."""
     reuse_freed_memory()
-    x, y, note = load_images(images)
+    x, y, note = benchmark_images(images)
     epoch, infer, threads = (numpy_side if side == "numpy" else torch_side)(x, y, x[:10000], seed)
     print(json.dumps({"epoch_s": epoch, "infer_s": infer, "infer_images": min(10000, len(x)), "threads": threads,
                       "data": note}))  # fmt: skip
 
 
 def run_side(side, images, seed):
-    cmd = [sys.executable, "-m", "stage07_full_cnn.bench_torch", "--worker", side, "--images", str(images)]
+    cmd = [sys.executable, "-m", "stage07_full_cnn.measure.bench_torch", "--worker", side, "--images", str(images)]
     done = subprocess.run([*cmd, "--seed", str(seed)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"the {side} side failed:\n{done.stderr}")

@@ -1,6 +1,6 @@
 """Watch the network think: draw a digit in the browser and see every layer of YOUR checkpoint respond.
 
-    python -m stage07_full_cnn.explore [CHECKPOINT] [--host 127.0.0.1] [--port 8001]
+    python -m tools.explore [CHECKPOINT] [--host 127.0.0.1] [--port 8001]
     nox -s explore -- CHECKPOINT          (default: runs/stage07/best.npz)
 
 Serves one page on your own machine. Draw on its canvas (mouse, pen or touch) or
@@ -35,8 +35,9 @@ from PIL import Image, UnidentifiedImageError
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
-from stage07_full_cnn.model import build_from_config, load_model_or_exit, to_model_input
-from stage07_full_cnn.predict import ImageError, mnistify, open_grayscale
+from stage07_full_cnn.model import to_model_input
+from tools.loader import load_model_or_exit
+from tools.predict import ImageError, mnistify, open_grayscale
 
 MAX_BODY = 4 * 1024 * 1024  # 4 MB: a drawn canvas is about 20 KB, a phone photo a few MB
 PAGE_DIR = Path(__file__).parent / "explorer"
@@ -174,13 +175,13 @@ def make_handler(explorer):
     return Handler
 
 
-def make_server(checkpoint, host="127.0.0.1", port=8001, build=build_from_config):
+def make_server(checkpoint, host="127.0.0.1", port=8001):
     """The server for `checkpoint` (not yet serving); a bad checkpoint ends the program with its message."""
-    model, meta = load_model_or_exit(checkpoint, build)
+    model, meta = load_model_or_exit(checkpoint)
     return ThreadingHTTPServer((host, port), make_handler(Explorer(model, meta)))
 
 
-def main(argv=None, build=build_from_config):
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, nargs="?", default=Path("runs/stage07/best.npz"))
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: this machine only)")
@@ -191,7 +192,7 @@ def main(argv=None, build=build_from_config):
     if not args.checkpoint.exists():
         sys.exit(f"error: {args.checkpoint}: no such checkpoint; train one first: nox -s stage07 -- --epochs 1")
     try:
-        server = make_server(args.checkpoint, args.host, args.port, build)
+        server = make_server(args.checkpoint, args.host, args.port)
     except OSError as err:
         sys.exit(f"error: cannot listen on {args.host}:{args.port} ({err.strerror}); try another --port")
     print(f"Exploring {args.checkpoint}: open http://{args.host}:{server.server_port}/  (Ctrl+C stops)", flush=True)

@@ -1,11 +1,12 @@
 """Evaluate a checkpoint on its dataset's test set.
 
-    python -m stage07_full_cnn.evaluate CHECKPOINT [--dataset NAME] [--out FOLDER]
+    python -m tools.evaluate CHECKPOINT [--dataset NAME] [--out FOLDER]
 
 Prints the test accuracy, a per-class accuracy table, the confusion matrix and
 the most-confused pairs; writes confusion.png and misclassified.png (a grid of
 wrongly classified test images, true and predicted labels) into --out (default:
-the checkpoint's folder). Inference runs in batches of 1,000 with nothing cached.
+the checkpoint's folder). Inference runs data-parallel (stage 7's parallel.py), in batches of 16 images per
+thread, with nothing cached.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from shared.preprocess import to_float
-from stage07_full_cnn.model import build_from_config, load_model_or_exit, load_test_set_or_exit, to_model_input
+from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.parallel import DataParallel
+from tools.loader import load_model_or_exit, load_test_set_or_exit
 
 
 def confusion_matrix(y_true, y_pred, k):
@@ -42,15 +44,14 @@ def report(cm, names):
     return "\n".join(lines)
 
 
-def main(argv=None, build=build_from_config):
-    """The command line; `build` makes the network a checkpoint's config describes (stage 8 passes its own)."""
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--dataset", help="default: the dataset the checkpoint was trained on")
     parser.add_argument("--data-dir")
     parser.add_argument("--out", type=Path, help="default: the checkpoint's folder")
     args = parser.parse_args(argv)
-    model, meta = load_model_or_exit(args.checkpoint, build)
+    model, meta = load_model_or_exit(args.checkpoint)
     info = meta["data"]
     data = load_test_set_or_exit(meta, args.dataset, args.data_dir)
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))
