@@ -85,3 +85,12 @@ def test_whole_mlp_with_loss(rng):
             return dx
 
     assert_gradients_close(check_layer(WithLoss(), x, rng))
+
+
+def test_softmax_subtracts_the_row_maximum():
+    """Probabilities of logits near 1000 (which overflow exp() unshifted) equal those of the same logits minus 1000."""
+    logits = np.array([[1000.0, 1001.0, 998.0], [-5.0, 0.0, 2.0]])
+    probs = F.softmax(logits)
+    np.testing.assert_allclose(probs[0], F.softmax(logits[:1] - 1000.0)[0], rtol=1e-12)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(np.isfinite(probs))

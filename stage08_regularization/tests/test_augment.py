@@ -56,3 +56,17 @@ def test_flips_only_when_asked():
     mirrored = [np.array_equal(f, x[0, :, ::-1]) for f in flipped]
     same = [np.array_equal(f, x[0]) for f in flipped]
     assert all(m or s for m, s in zip(mirrored, same)) and 16 < sum(mirrored) < 48
+
+
+@pytest.mark.parametrize(("dataset", "mirrored"), [("mnist-sample", False), ("mnist", False), ("fashion-mnist", True)])
+def test_digits_are_never_mirrored_and_clothes_are(dataset, mirrored):
+    """A dot near the left edge stays on the left of a digit (a mirrored 2 is no 2) and lands right of centre
+    for about half of the clothes (a mirrored shirt is a shirt)."""
+    from stage08_regularization.model import augment_batch
+
+    x = np.full((200, 28, 28, 1), -0.4, dtype=np.float32)
+    x[:, 14, 3, 0] = 2.8
+    out = augment_batch(x, {"dataset": dataset, "augment": True}, np.random.default_rng(0))
+    columns = out[:, :, :, 0].max(axis=1).argmax(axis=1)  # where the dot went
+    right = (columns > 14).mean()
+    assert (0.3 < right < 0.7) if mirrored else right == 0

@@ -119,3 +119,13 @@ def test_eval_forward_is_the_train_normalization_when_the_statistics_match():
     train_out, (_, _, _, mu, var) = bn.batchnorm_forward(x, gamma, beta)
     eval_out = bn.batchnorm_eval_forward(x, gamma, beta, mu, var)
     assert rel_error(eval_out, train_out) < 1e-12
+
+
+def test_dropout_at_p_0_2_keeps_80_percent_and_scales_by_1_25():
+    """At p = 0.5, 1/p and 1/(1-p) agree; at p = 0.2 only the right scale, 1.25, keeps the mean."""
+    x = np.ones((200, 500), dtype=np.float32)
+    out, _ = dropout_forward(x, 0.2, np.random.default_rng(0))
+    kept = out[out != 0]
+    assert abs(kept.size / x.size - 0.8) < 0.005
+    np.testing.assert_allclose(kept, 1.25, rtol=1e-6)
+    assert out.dtype == np.float32 and abs(out.mean() - 1.0) < 0.01
