@@ -41,11 +41,6 @@ class IDXError(ValueError):
         self.problem = problem
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The file's content, decompressed when its name ends in .gz."""
-    return _read_stored_and_content(Path(path))[1]
-
-
 def _read_stored_and_content(path: Path) -> tuple[bytes, bytes]:
     """The file's bytes as stored, and decompressed when its name ends in .gz."""
     try:

@@ -28,8 +28,6 @@ def test_the_shapes_include_leftover_rows_and_columns():
 @pytest.mark.parametrize("pad", [0, 1, 2])
 def test_gradients(shape, stride, pad):
     N, C, H, W, F, KH, KW = shape
-    if H + 2 * pad < KH or W + 2 * pad < KW:
-        pytest.skip("kernel larger than the padded input")
     rng = np.random.default_rng(hash((shape, stride, pad)) % 2**32)
     x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, KH, KW)), rng.standard_normal(F)
     forward = functools.partial(conv_forward_naive, stride=stride, pad=pad)

@@ -1,6 +1,7 @@
 """The same CNN in PyTorch, as a reference to check against (never part of our network).
 
-    python -m stage07_full_cnn.measure.torch_reference [--dataset fashion-mnist] [--epochs 20] [--out runs/torch]
+    python -m stage07_full_cnn.measure.torch_reference [--dataset fashion-mnist] [--epochs 20]
+        [--out runs/torch-reference]
 
 Trains torch's version of the network with our default recipe and everything else
 shared: the same initial weights (copied from build_cnn), the same train/validation
