@@ -163,6 +163,10 @@ def figures(session):
     session.run("cp", "runs/explorer/explorer.png", "docs/results/explorer/", external=True)
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
+    rule = "runs/figures-checkpoint-rule"
+    session.run("python", "-m", "stage07_full_cnn.measure.checkpoint_rule", "--seeds", "0", "1", "2", "3", "4", "--out", rule)
+    for name in ("checkpoint_rule.md", "checkpoint_rule.json"):
+        session.run("cp", f"{rule}/{name}", results, external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
     session.run("python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation")
     for name in ("ablation.md", "ablation.json", "ablation.png"):

@@ -182,6 +182,7 @@ class Run:
 
     # --8<-- [end:epoch]
 
+    # --8<-- [start:average]
     def shipped(self):
         """The weights and buffers of best.npz: the mean over the averaged epochs (or the latest epoch's)."""
         model = self.model
@@ -199,6 +200,8 @@ class Run:
         for k, v in arrays.items():
             self.average[k] = self.average.get(k, 0.0) + v.astype(np.float64)
         self.averaged.append(epoch)
+
+    # --8<-- [end:average]
 
     def fit(self, net):
         """Train from the epoch after self.epoch to config["epochs"], saving after each epoch."""
