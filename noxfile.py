@@ -164,7 +164,8 @@ def figures(session):
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
     rule = "runs/figures-checkpoint-rule"
-    session.run("python", "-m", "stage07_full_cnn.measure.checkpoint_rule", "--seeds", "0", "1", "2", "3", "4", "--out", rule)
+    seeds = ["--seeds", "0", "1", "2", "3", "4"]
+    session.run("python", "-m", "stage07_full_cnn.measure.checkpoint_rule", *seeds, "--out", rule)
     for name in ("checkpoint_rule.md", "checkpoint_rule.json"):
         session.run("cp", f"{rule}/{name}", results, external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
