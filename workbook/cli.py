@@ -3,7 +3,7 @@
     start STAGE [--solved] [--force]    write the stage's exercises into my_workbook/STAGE/
     check STAGE [FUNCTION ...]          grade them with the stage's own tests (exit 0: all pass)
     status                              which stages are started, and done at their last check
-    notebook STAGE [--solved]           write the stage's notebook into runs/notebooks/
+    notebook STAGE [--solved] [--force] write the stage's notebook into runs/notebooks/
 
 STAGE is stage01 ... stage08, or "all". --solved fills the workbook with the reference
 solution (for instructors, and to test the grader). Starting a stage that already has
@@ -22,6 +22,7 @@ from workbook.manifest import BY_NAME, STAGES
 from workbook.source import learner_files
 
 WORKBOOK = ROOT / "my_workbook"
+NOTEBOOKS = ROOT / "runs" / "notebooks"
 
 
 def shown(path: Path) -> str:
@@ -49,10 +50,10 @@ def may_replace(folder: Path, force: bool) -> bool:
         return True
     if not sys.stdin.isatty():
         sys.exit(
-            f"error: {shown(folder)} already holds a workbook; keep it, or start again with --force "
+            f"error: {shown(folder)} already holds your work; keep it, or start again with --force "
             "(the old one is kept as a .old- folder)"
         )
-    answer = input(f"{shown(folder)} already holds a workbook. Replace it (the old one is kept)? [y/N] ")
+    answer = input(f"{shown(folder)} already holds your work. Replace it (the old one is kept)? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -66,11 +67,7 @@ def start(args) -> int:
             continue
         files = learner_files(stage, solved=args.solved)
         if folder.exists():
-            old = folder.with_name(f"{stage.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-            while old.exists():
-                old = old.with_name(old.name + "+")
-            folder.rename(old)
-            print(f"{stage.name}: your previous workbook is now {shown(old)}")
+            keep_old(folder)
         folder.mkdir(parents=True)
         for name, text in files.items():
             write_atomic(folder / name, text)
@@ -115,11 +112,27 @@ def status(args) -> int:
     return 0
 
 
+def keep_old(path: Path) -> None:
+    """Move path aside as PATH.old-<time> (a folder, or a notebook: NAME.old-<time>.ipynb)."""
+    old = path.with_name(f"{path.stem}.old-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+    while old.exists():
+        old = old.with_name(old.stem + "+" + old.suffix)
+    path.rename(old)
+    print(f"your previous {path.name} is now {shown(old)}")
+
+
 def notebook(args) -> int:
     from workbook.notebook import write_notebook
 
     for stage in stages(args.stage):
-        print(write_notebook(stage, solved=args.solved).relative_to(ROOT))
+        path = NOTEBOOKS / f"{stage.name}.ipynb"
+        if not may_replace(path, args.force):
+            print(f"{stage.name}: kept your notebook as it is")
+            continue
+        if path.exists():
+            keep_old(path)
+        write_notebook(stage, path, solved=args.solved)
+        print(shown(path))
     return 0
 
 
@@ -143,7 +156,8 @@ def main(argv=None) -> int:
     sub.add_parser("status", help="which stages are done").set_defaults(run=status)
     p = sub.add_parser("notebook", help="write a stage's notebook into runs/notebooks/")
     p.add_argument("stage")
-    p.add_argument("--solved", action="store_true")
+    p.add_argument("--solved", action="store_true", help="with the reference solution in the workbook cells")
+    p.add_argument("--force", action="store_true", help="replace an existing notebook (the old one is kept)")
     p.set_defaults(run=notebook)
     args = parser.parse_args(argv)
     return args.run(args)
