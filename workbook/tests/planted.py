@@ -174,6 +174,24 @@ def update__rmsprop_without_the_root(self, name, p, g, state):
     p -= self.lr * g / (state["square_avg"] + self.eps)  # the bug: no square root
 
 
+def leaky_relu_backward__zero_below(dout, cache):
+    return dout * (cache == 1)  # the bug: a plain ReLU's gradient, nothing through the slope
+
+
+def avgpool_forward_naive__sum(x, size=2, stride=2):
+    Ho, Wo = conv_output_size(x.shape[2], size, stride, 0), conv_output_size(x.shape[3], size, stride, 0)
+    out = np.empty((*x.shape[:2], Ho, Wo), x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size].sum(axis=(2, 3))
+    return out, (x.shape, size, stride)  # the bug: the sum, not the mean
+
+
+def fold_batchnorm__no_shift(w, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    scale = gamma / np.sqrt(running_var + eps)
+    return w * scale[:, None, None, None], b * scale  # the bug: beta - running_mean * scale forgotten
+
+
 # (stage, exercise, planted function, the diagnosis key check must print, or None: only "failed")
 PLANTED = [
     ("stage04", "col2im", col2im__assigns, "col2im-assigns"),
@@ -193,4 +211,7 @@ PLANTED = [
     ("stage08", "dropout_forward", dropout_forward__over_p, "dropout-1/p"),
     ("stage08", "dropout_forward", dropout_forward__not_scaled, "dropout-unscaled"),
     ("stage06", "RMSProp.update", update__rmsprop_without_the_root, None),
+    ("stage01", "leaky_relu_backward", leaky_relu_backward__zero_below, None),
+    ("stage03", "avgpool_forward_naive", avgpool_forward_naive__sum, None),
+    ("stage08", "fold_batchnorm", fold_batchnorm__no_shift, None),
 ]
