@@ -94,6 +94,9 @@ def page_cells(stage: Stage) -> list:
 
     while i < len(lines):
         line = lines[i]
+        if line == "## Build it yourself":  # the page's pointer to the workbook: the notebook has the workbook
+            i = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
+            continue
         if line.startswith("```"):
             end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
             body = lines[i + 1 : end]
