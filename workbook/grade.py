@@ -36,7 +36,7 @@ class Result:
     keys: tuple[str, ...] = ()  # the diagnoses' keys
 
     def line(self) -> str:
-        text = f"  {self.status:<16}{self.name}"
+        text = f"  {self.status:<17}{self.name}"
         if self.detail:
             text += f": {self.detail}"
         return text + (f"  (read {self.where})" if self.where else "")

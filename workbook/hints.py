@@ -28,8 +28,8 @@ HINTS = {
     "avgpool_backward_naive": "every value of a window gets dout / size**2; overlapping windows add up",
     # stage04
     "im2col": (
-        "one row per output pixel (n, i, j), columns in (p, q, c) order, the order of weights_as_matrix's "
-        "rows; windows() gives every window as a view"
+        "one row per output pixel (n, i, j), columns in (p, q, c) order, the order of weights_as_matrix's rows; "
+        "windows(x, KH, KW, stride, pad), given, is the view (N, H', W', KH, KW, C) of every window"
     ),
     "col2im": (
         "the adjoint of im2col: ADD each column entry back onto the pixel it came from (windows overlap), "
@@ -37,8 +37,9 @@ HINTS = {
     ),
     "weights_as_matrix": "rows in im2col's (p, q, c) order, one column per filter",
     "conv_forward": (
-        "cols = im2col(x, ...), out = cols @ weights_as_matrix(w) + b, reshaped to (N, H', W', F); cache: "
-        "(cols, x.shape, w, stride, pad)"
+        "check_conv_args(x.shape, w.shape, stride, pad, channel_axis=3) gives (H', W') and the clear errors "
+        "the tests expect; cols = im2col(x, ...), out = cols @ weights_as_matrix(w) + b, reshaped to "
+        "(N, H', W', F); cache: (cols, x.shape, w, stride, pad)"
     ),
     "conv_backward": (
         "dout as an (N H' W', F) matrix: db its column sums, dw from cols.T @ dout_mat, dx = col2im(dout_mat "

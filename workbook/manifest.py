@@ -118,8 +118,8 @@ STAGES = (
             f"{S4}.conv",
             tests(S4, "test_im2col"),
             ("weights_as_matrix", "The math"),
-            ("conv_forward", "The code"),
-            ("conv_backward", "The input gradient without the big matrix"),
+            ("conv_forward", "The math"),
+            ("conv_backward", "The math"),
         ),
     ),
     Stage(

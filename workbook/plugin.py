@@ -76,8 +76,9 @@ def pytest_runtest_makereport(item, call):
         return
     if report.failed:
         err = call.excinfo
-        message = f"{err.typename}: {str(err.value).strip().splitlines()[0] if str(err.value).strip() else ''}"
-        STATE["failures"].append({"test": item.nodeid, "error": message[:300]})
+        lines = [line.strip() for line in str(err.value).strip().splitlines() if line.strip()]
+        message = f"{err.typename}: {' | '.join(lines[:3])}"
+        STATE["failures"].append({"test": item.nodeid, "error": message[:400]})
     elif report.when == "call":
         STATE["passed"] += 1
 
