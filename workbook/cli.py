@@ -87,6 +87,10 @@ def run_check(args) -> int:
             print(f"{stage.name}: no workbook yet: nox -s workbook -- start {stage.name}")
             ok = False
             continue
+        unknown = sorted(set(args.functions) - {e.name for e in stage.exercises})
+        if unknown:
+            names = ", ".join(e.name for e in stage.exercises)
+            sys.exit(f"error: {stage.name} has no exercise {', '.join(unknown)}: use one of {names}")
         print(f"{stage.name}: {stage.title}")
         results = check(stage, folder, args.functions or None)
         passed = sum(r.status == "passed" for r in results)
@@ -126,6 +130,8 @@ def notebook(args) -> int:
 
     for stage in stages(args.stage):
         path = NOTEBOOKS / f"{stage.name}.ipynb"
+        if path.is_symlink():
+            sys.exit(f"error: {shown(path)} is a symbolic link; the workbook writes only plain files")
         if not may_replace(path, args.force):
             print(f"{stage.name}: kept your notebook as it is")
             continue

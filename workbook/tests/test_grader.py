@@ -96,6 +96,8 @@ def test_clear_errors(tmp_path, capsys):
     (tmp_path / "stage01" / "functional.py").write_text("def affine_forward(x, w, b):\n    return x @\n")
     main(["--dir", str(tmp_path), "check", "stage01", "affine_forward"])
     assert "functional.py line 2: invalid syntax" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="stage01 has no exercise affine: use one of affine_forward"):
+        main(["--dir", str(tmp_path), "check", "stage01", "affine"])
 
 
 def test_no_diagnosis_fires_on_the_reference():
