@@ -6,6 +6,8 @@
     nox -s stage07 -- --epochs 5 --out runs/quick   arguments after -- go to the program
     nox -s explore          the explorer in your browser (after a stage07 run)
     nox -s parity / browser   against PyTorch / in a real browser (CI runs both)
+    nox -s workbook -- start stage04 / check stage04 / status   build a stage yourself, graded
+    nox -s notebook -- stage04   a stage's page as a notebook, with its workbook, in JupyterLab
 
 A stage session writes its tables and figures under runs/<stage>/ (ignored by git): running
 one never changes a tracked file. Only `nox -s figures`, run on purpose, refreshes docs/results/.
@@ -98,6 +100,23 @@ def browser(session):
     """The tests that drive a real browser: the explorer, and the built site at laptop and phone widths."""
     install(session, "browser", "docs")
     session.run("pytest", "-m", "browser", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def workbook(session):
+    """Build it yourself: `-- start stage04` (--solved, --force), `-- check stage04`, `-- status`."""
+    install(session, "tests")
+    session.run("python", "-m", "workbook", *(session.posargs or ["--help"]))
+
+
+@nox.session(python=PYTHON)
+def notebook(session):
+    """A stage's page as a notebook with its workbook, opened in JupyterLab: `nox -s notebook -- stage04`."""
+    install(session, "notebook")
+    if not session.posargs:
+        session.error("name a stage: nox -s notebook -- stage04 (or -- stage04 --solved, --force)")
+    session.run("python", "-m", "workbook", "notebook", *session.posargs)
+    session.run("jupyter", "lab", f"runs/notebooks/{session.posargs[0]}.ipynb")
 
 
 @nox.session(name="bench-torch", python=PYTHON)
