@@ -4,8 +4,6 @@ Inside (every entry a plain array; np.load runs with allow_pickle=False):
     param/<name>      each weight, e.g. param/0.W
     buffer/<name>     each kept, unlearned array, e.g. batch norm's buffer/2.running_mean
     optim/<key>       the optimizer's state, e.g. optim/step_count, optim/0.W/m
-    average/<name>    last.npz only: the running sum of the weights (and buffers) of the
-                      epochs averaged into best.npz so far (train.py, "the shipped model")
     meta              a JSON string: format version, the stage package that trained it,
                       epoch, the states of the batch and noise generators, the training
                       config, the metrics so far
@@ -43,15 +41,13 @@ class Checkpoint:
     optimizer: dict[str, np.ndarray]
     meta: dict
     buffers: dict[str, np.ndarray]
-    average: dict[str, np.ndarray]
 
 
-def save_checkpoint(path, params, optimizer_state, meta, buffers=None, average=None):
-    """Write params, optimizer state, meta (JSON-serializable), buffers and average sums atomically to `path`."""
+def save_checkpoint(path, params, optimizer_state, meta, buffers=None):
+    """Write params, optimizer state, meta (JSON-serializable) and buffers atomically to `path`."""
     path = Path(path)
     arrays = {f"param/{k}": v for k, v in params.items()}
     arrays |= {f"buffer/{k}": v for k, v in (buffers or {}).items()}
-    arrays |= {f"average/{k}": v for k, v in (average or {}).items()}
     arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
     arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,8 +96,7 @@ def load_checkpoint(path) -> Checkpoint:
     params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
     optimizer = {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")}
     buffers = {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")}
-    average = {k.removeprefix("average/"): v for k, v in arrays.items() if k.startswith("average/")}
-    return Checkpoint(params, optimizer, meta, buffers, average)
+    return Checkpoint(params, optimizer, meta, buffers)
 
 
 def restore_params(path, model_params, saved_params):
@@ -165,7 +160,7 @@ def stage_of(path, meta):
     return stage
 
 
-RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "averaged": list, "batch_rng": dict, "noise_rng": dict,
+RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "batch_rng": dict, "noise_rng": dict,
                "data": dict}  # fmt: skip
 
 

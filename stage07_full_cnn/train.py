@@ -6,9 +6,9 @@
     --resume                 continue the run in --out from its last.npz (options: options.py)
     --overwrite              start anew in an --out that holds a run (otherwise refused)
 
-Writes into --out: best.npz (the model the run ships: the average of the weights at
-the end of its last 5 epochs), last.npz (end of the latest epoch, for --resume),
-metrics.csv, summary.json and curves.png.
+Writes into --out: best.npz (the model the run ships: its latest epoch's weights, see
+docs/stage07.md "Which checkpoint to ship"), last.npz (the same epoch with the
+optimizer's state, for --resume), metrics.csv, summary.json and curves.png.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from stage07_full_cnn.options import OptionError, build_parser, check_program_op
 from stage07_full_cnn.parallel import DataParallel
 
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
-AVERAGED_EPOCHS = 5  # best.npz: the mean of the weights at the end of the run's last 5 epochs
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def train_step(model, opt, schedule, xb, yb):
 
 class Run:
     """One training run's state, as CS231n's Solver keeps it: the config, the model and its
-    optimizer, the data, the generators, the history, and the running sum behind best.npz.
+    optimizer, the data, the generators and the history.
 
     Weight initialization, the validation split, the batch order and the noise of a
     step (dropout, augmentation) each draw from their own generator seeded by
@@ -123,29 +122,23 @@ class Run:
             self.config = fresh_config(args)  # bad values are refused before anything is touched
             check_program_options(args)
         config = self.config
-        self.epoch, self.history, self.averaged = 0, [], []
+        self.epoch, self.history = 0, []
         self.data, self.info = load_data(config)
         if resumed:
             self.check_same_data(resumed.meta["data"])
             self.epoch, self.history = resumed.meta["epoch"], resumed.meta["history"]
-            self.averaged = resumed.meta["averaged"]
             print(f"resuming {args.out} after epoch {self.epoch}")
         self.rngs = {
             name: np.random.default_rng([config["seed"], k]) for name, k in (("batch_rng", 2), ("noise_rng", 3))
         }
         self.model = recipe.build(config, np.random.default_rng([config["seed"], 1]), self.rngs["noise_rng"])
         self.opt = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
-        self.average = {}  # name -> float64 sum of the averaged epochs' weights and buffers
         if resumed:
             path = args.out / "last.npz"
             restore_model(path, self.model, resumed)
             restore_optimizer(path, self.opt, resumed.optimizer, self.model.params())
             for name, rng in self.rngs.items():
                 rng.bit_generator.state = resumed.meta[name]
-            self.average = {k: v.astype(np.float64) for k, v in resumed.average.items()}
-            first = config["epochs"] - AVERAGED_EPOCHS + 1
-            if self.averaged and self.averaged[0] < first:  # --epochs moved the window: start its sum anew
-                self.averaged, self.average = [], {}
         steps = -(-len(self.data["x_train"]) // config["batch_size"])
         self.schedule = make_schedule(config, steps_per_epoch=steps)
 
@@ -182,27 +175,6 @@ class Run:
 
     # --8<-- [end:epoch]
 
-    # --8<-- [start:average]
-    def shipped(self):
-        """The weights and buffers of best.npz: the mean over the averaged epochs (or the latest epoch's)."""
-        model = self.model
-        if not self.averaged:
-            return model.params(), model.buffers()
-        mean = {k: v / len(self.averaged) for k, v in self.average.items()}
-        params = {k: mean[f"param/{k}"].astype(p.dtype) for k, p in model.params().items()}
-        return params, {k: mean[f"buffer/{k}"].astype(b.dtype) for k, b in model.buffers().items()}
-
-    def add_to_average(self, epoch):
-        if epoch <= self.config["epochs"] - AVERAGED_EPOCHS:
-            return
-        arrays = {f"param/{k}": v for k, v in self.model.params().items()}
-        arrays |= {f"buffer/{k}": v for k, v in self.model.buffers().items()}
-        for k, v in arrays.items():
-            self.average[k] = self.average.get(k, 0.0) + v.astype(np.float64)
-        self.averaged.append(epoch)
-
-    # --8<-- [end:average]
-
     def fit(self, net):
         """Train from the epoch after self.epoch to config["epochs"], saving after each epoch."""
         epochs = self.config["epochs"]
@@ -216,11 +188,9 @@ class Run:
                 sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {lr:g}). Last good: {kept}")
             val_loss, val_acc = evaluate(net, self.data["x_val"], self.data["y_val"])
             seconds = time.perf_counter() - start_time
-            self.add_to_average(epoch)
             print(
                 f"epoch {epoch:2d}/{epochs}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
-                f"val acc {val_acc:.2%}  {seconds:.1f} s ({img_s:.0f} img/s)"
-                + (f"  averaged into best.npz ({len(self.averaged)} of {AVERAGED_EPOCHS})" if self.averaged else ""),
+                f"val acc {val_acc:.2%}  {seconds:.1f} s ({img_s:.0f} img/s)",
                 flush=True,
             )
             self.history.append(
@@ -233,14 +203,14 @@ class Run:
 
     def meta(self):
         rngs = {k: r.bit_generator.state for k, r in self.rngs.items()}
-        run = {"stage": self.recipe.stage, "epoch": self.epoch, "history": self.history, "averaged": self.averaged}
+        run = {"stage": self.recipe.stage, "epoch": self.epoch, "history": self.history}
         return run | {"config": self.config, "data": self.info} | rngs
 
     def save(self):
-        (model, meta, opt), (params, buffers) = (self.model, self.meta(), self.opt.state_dict()), self.shipped()
-        try:
-            save_checkpoint(self.out / "best.npz", params, opt, meta, buffers)
-            save_checkpoint(self.out / "last.npz", model.params(), opt, meta, model.buffers(), self.average)
+        model, meta = self.model, self.meta()
+        try:  # best.npz, the shipped model, needs no optimizer state
+            save_checkpoint(self.out / "best.npz", model.params(), {}, meta, model.buffers())
+            save_checkpoint(self.out / "last.npz", model.params(), self.opt.state_dict(), meta, model.buffers())
         except OSError as err:
             sys.exit(f"error: cannot save a checkpoint in {self.out} ({err}); the ones saved before are kept")
 
@@ -252,8 +222,7 @@ class Run:
         test_loss, test_acc = evaluate(net, self.data["x_test"], self.data["y_test"])
         summary = {
             "dataset": self.info["dataset_name"],
-            "epochs": self.epoch,
-            "averaged_epochs": best.meta["averaged"],
+            "epoch": best.meta["epoch"],
             "val_acc": val_acc,
             "test_loss": test_loss,
             "test_acc": test_acc,
@@ -261,9 +230,7 @@ class Run:
         }
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         plot_curves(self.history, self.out / "curves.png")
-        averaged = best.meta["averaged"]
-        what = f"the mean of epochs {averaged[0]} to {averaged[-1]}" if averaged else f"epoch {self.epoch}"
-        print(f"best.npz ({what}): validation accuracy {val_acc:.2%}")
+        print(f"best.npz (epoch {best.meta['epoch']}): validation accuracy {val_acc:.2%}")
         print(f"test accuracy of best.npz: {test_acc:.2%} (test loss {test_loss:.4f})")
         print(f"wrote {self.out}/best.npz, last.npz, metrics.csv, summary.json, curves.png")
         return summary

@@ -55,14 +55,13 @@ def write(results, args):
         f"{args.dataset}, {args.epochs} epochs each, seed 0, Adam 1e-3 with a cosine schedule "
         f"(`python -m stage08_regularization.ablation --dataset {args.dataset} --epochs {args.epochs}`).",
         "",
-        "| run | test accuracy | vs base | epochs averaged | final train loss | final val loss | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| run | test accuracy | vs base | final train loss | final val loss | seconds |",
+        "|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         s, last = r["summary"], r["history"][-1]
-        averaged = f"{s['averaged_epochs'][0]}-{s['averaged_epochs'][-1]}"
         lines.append(
-            f"| {name} | {s['test_acc']:.2%} | {100 * (s['test_acc'] - base):+.2f} points | {averaged} | "
+            f"| {name} | {s['test_acc']:.2%} | {100 * (s['test_acc'] - base):+.2f} points | "
             f"{last['train_loss']:.4f} | {last['val_loss']:.4f} | {s['train_seconds']:.0f} |"
         )
     table = "\n".join(lines)

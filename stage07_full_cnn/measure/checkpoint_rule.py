@@ -9,7 +9,8 @@ sample's 1,000 test digits:
     accuracy on the 400 validation digits was the highest so far (one digit is 0.25 points,
     so ties are common and the earliest wins);
   - the last epoch's weights;
-  - best.npz today: the mean of the weights at the end of the last 5 epochs (train.py).
+  - the mean of the weights at the end of the last 5 epochs (Polyak averaging).
+train.py ships the last epoch (best.npz); docs/stage07.md, "Which checkpoint to ship", says why.
 Writes checkpoint_rule.json (every epoch's accuracies) and checkpoint_rule.md (the table).
 """
 
@@ -27,6 +28,8 @@ from stage07_full_cnn.options import build_parser
 from stage07_full_cnn.parallel import DataParallel
 from stage07_full_cnn.train import Recipe, Run
 
+AVERAGED = 5  # the mean of the weights at the end of the last 5 epochs
+
 
 def one_seed(seed, out):
     """Train one seed; return every epoch's validation and test accuracy and the averaged model's."""
@@ -34,22 +37,23 @@ def one_seed(seed, out):
         ["--dataset", "mnist-sample", "--seed", str(seed), "--out", str(out), "--overwrite", "--no-progress"]
     )
     run = Run(args, Recipe())
-    data, epochs = run.data, []
+    data, epochs, total = run.data, [], {}
     with DataParallel(run.model) as net:
         for epoch in range(1, run.config["epochs"] + 1):
             run.train_epoch(net, desc="")
             run.epoch = epoch
             _, val_acc = evaluate(net, data["x_val"], data["y_val"])
             _, test_acc = evaluate(net, data["x_test"], data["y_test"])
-            run.add_to_average(epoch)
             row = {"epoch": epoch, "val_acc": val_acc, "test_acc": test_acc}
-            if run.averaged:
-                kept = {k: v.copy() for k, v in run.model.params().items()}
-                for name, value in run.shipped()[0].items():
-                    run.model.params()[name][...] = value
+            if epoch > run.config["epochs"] - AVERAGED:
+                params = run.model.params()
+                total = {k: total.get(k, 0.0) + v.astype(np.float64) for k, v in params.items()}
+                kept = {k: v.copy() for k, v in params.items()}
+                for name, value in params.items():
+                    value[...] = total[name] / (epoch - run.config["epochs"] + AVERAGED)
                 row["averaged_test_acc"] = evaluate(net, data["x_test"], data["y_test"])[1]
-                for name, value in kept.items():
-                    run.model.params()[name][...] = value
+                for name, value in params.items():
+                    value[...] = kept[name]
             epochs.append(row)
             print(f"seed {seed} epoch {epoch:2d}: val {val_acc:.2%}  test {test_acc:.2%}", flush=True)
     return epochs

@@ -6,8 +6,8 @@
 Trains torch's version of the network with our default recipe and everything else
 shared: the same initial weights (copied from build_cnn), the same train/validation
 split, the same normalization and the same mini-batches in the same order. It keeps
-the mean of the weights of the last 5 epochs, as train.py's best.npz, and reports
-its test accuracy, so the result compares directly with `python -m stage07_full_cnn.train` on the same dataset.
+the last epoch's weights, as train.py's best.npz, and reports its test accuracy,
+so the result compares directly with `python -m stage07_full_cnn.train` on the same dataset.
 Needs torch (`pip install torch`; `nox -s parity` and `nox -s bench-torch` install it).
 """
 
@@ -23,7 +23,6 @@ import numpy as np
 from shared.preprocess import minibatches
 from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn
-from stage07_full_cnn.train import AVERAGED_EPOCHS
 
 
 def to_torch_layout(name, a):
@@ -102,7 +101,7 @@ def main(argv=None):
     net = torch_cnn(torch, build_cnn(np.random.default_rng([args.seed, 1])))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     batch_rng = np.random.default_rng([args.seed, 2])
-    history, averaged, total, start = [], [], None, time.perf_counter()
+    history, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         t = time.perf_counter()
         loss = train_epoch(torch, net, opt, data["x_train"], data["y_train"], 64, batch_rng)
@@ -112,17 +111,12 @@ def main(argv=None):
             f"epoch {epoch:2d}  train loss {loss:.4f}  val acc {val_acc:.2%}  {history[-1]['seconds']:.1f} s",
             flush=True,
         )
-        if epoch > args.epochs - AVERAGED_EPOCHS:  # the model train.py ships: the mean of the last epochs
-            state = {k: v.detach().double() for k, v in net.state_dict().items()}
-            total = state if total is None else {k: total[k] + v for k, v in state.items()}
-            averaged.append(epoch)
-    net.load_state_dict({k: (v / len(averaged)).float() for k, v in total.items()})
     val_acc = accuracy(torch, net, data["x_val"], data["y_val"])
     test_acc = accuracy(torch, net, data["x_test"], data["y_test"])
     summary = {
         "framework": f"torch {torch.__version__}, {args.threads} threads",
         "dataset": info["dataset_name"],
-        "averaged_epochs": averaged,
+        "epoch": args.epochs,
         "val_acc": val_acc,
         "test_acc": test_acc,
         "wall_seconds": time.perf_counter() - start,
@@ -131,8 +125,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(
-        f"mean of epochs {averaged[0]} to {averaged[-1]} (validation {val_acc:.2%}): test accuracy {test_acc:.2%}; "
-        f"wrote {args.out}/summary.json"
+        f"epoch {args.epochs} (validation {val_acc:.2%}): test accuracy {test_acc:.2%}; wrote {args.out}/summary.json"
     )
     return summary
 

@@ -42,7 +42,7 @@ def test_resume_refuses_a_checkpoint_without_every_generator(generator, tiny_run
     shutil.copytree(tiny_run8, run)
     last = load_checkpoint(run / "last.npz")
     meta = {k: v for k, v in last.meta.items() if k not in (generator, "format")}
-    save_checkpoint(run / "last.npz", last.params, last.optimizer, meta, last.buffers, last.average)
+    save_checkpoint(run / "last.npz", last.params, last.optimizer, meta, last.buffers)
     with pytest.raises(SystemExit) as info:
         train8(["--out", str(run), "--resume", "--epochs", "3", "--no-progress"])
     assert f"lacks '{generator}'" in str(info.value.code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stage03_pooling.pool import check_pool_args
+from shared.shapes import check_pool_args
 
 
 def avgpool_forward_naive(x, size=2, stride=2):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stage02_naive_conv.conv import check_conv_args, conv_output_size
+from shared.shapes import check_conv_args, conv_output_size
 from stage04_im2col.conv import conv_input_grad
 from stage04_im2col.im2col import windows
 
