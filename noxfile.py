@@ -132,6 +132,10 @@ def figures(session):
         "stage07_full_cnn",
     ):
         session.run("python", "-m", f"{package}.pictures", "--out", f"docs/results/{package.split('_')[0]}")
+    for module in (  # the pictures of the ideas: what a convolution is, what pooling buys, ...
+        "stage02_naive_conv.core_pictures",
+    ):
+        session.run("python", "-m", module, "--out", f"docs/results/{module.split('_')[0]}")
     session.run("python", "-m", "stage01_fc.train", "--out", "docs/results/stage01")
     for module in (
         "stage01_fc.benchmark",
