@@ -133,7 +133,9 @@ def figures(session):
     ):
         session.run("python", "-m", f"{package}.pictures", "--out", f"docs/results/{package.split('_')[0]}")
     for module in (  # the pictures of the ideas: what a convolution is, what pooling buys, ...
+        "stage01_fc.graph_picture",
         "stage02_naive_conv.core_pictures",
+        "stage03_pooling.experiments",
     ):
         session.run("python", "-m", module, "--out", f"docs/results/{module.split('_')[0]}")
     session.run("python", "-m", "stage01_fc.train", "--out", "docs/results/stage01")
