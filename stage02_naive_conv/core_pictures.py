@@ -113,13 +113,13 @@ def channels_picture(out):
     for c in range(3):
         grid(ax, x[0, c], x0=c * 5, title=f"input channel c = {c}", fontsize=10)
     for f in range(2):
-        top = 6 + f * 4
+        top = 6 + f * 4.6
         for c in range(3):
             grid(ax, w[f, c], colors=[[LIGHT[f]] * 2] * 2, x0=c * 5 + 1, y0=top, fontsize=10, title=f"w[{f}, {c}]")
         ax.text(15, top + 1, "sum over c  →", va="center", fontsize=11)
         grid(ax, y[0, f], x0=19, y0=top - 0.5, title=f"map f = {f}", fontsize=10)
         frame(ax, 0, 0, 3, 3, STRONG[f], x0=19, y0=top - 0.5)
-    top = 15.5
+    top = 16.5
     for c in range(3):
         grid(ax, w1[0, c], colors=[[LIGHT[2]]], x0=c * 5 + 1.5, y0=top, fontsize=10, title=f"1x1: w[0, {c}]")
     ax.text(15, top + 0.5, "sum over c  →", va="center", fontsize=11)
