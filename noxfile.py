@@ -71,7 +71,7 @@ stage_session("stage04", "stage04_im2col", ["pictures", "benchmark"])
 stage_session("stage05", "stage05_strided_pool", ["pictures", "benchmark"])
 stage_session("stage06", "stage06_optimizers", ["pictures", "compare"])
 stage_session("stage07", "stage07_full_cnn", ["pictures", "train"])
-stage_session("stage08", "stage08_regularization", ["train"])
+stage_session("stage08", "stage08_regularization", ["pictures", "train"])
 
 
 @nox.session(python=PYTHON)
@@ -141,7 +141,7 @@ def figures(session):
     """Regenerate every table and figure under docs/results (a few minutes; not the speed runs)."""
     install(session)
     session.run("python", "-m", "shared.data_pictures", "--out", "docs/results/data")
-    for package in (  # the explanatory pictures of stages 1 to 7
+    for package in (  # the explanatory pictures of stages 1 to 8
         "stage01_fc",
         "stage02_naive_conv",
         "stage03_pooling",
@@ -149,8 +149,16 @@ def figures(session):
         "stage05_strided_pool",
         "stage06_optimizers",
         "stage07_full_cnn",
+        "stage08_regularization",
     ):
         session.run("python", "-m", f"{package}.pictures", "--out", f"docs/results/{package.split('_')[0]}")
+    for module in (  # the pictures of the ideas: what a convolution is, what pooling buys, ...
+        "stage01_fc.graph_picture",
+        "stage02_naive_conv.core_pictures",
+        "stage03_pooling.experiments",
+        "stage06_optimizers.lr_sweep",
+    ):
+        session.run("python", "-m", module, "--out", f"docs/results/{module.split('_')[0]}")
     session.run("python", "-m", "stage01_fc.train", "--out", "docs/results/stage01")
     for module in (
         "stage01_fc.benchmark",

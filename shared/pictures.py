@@ -9,11 +9,14 @@ functions, so a picture cannot disagree with the code.
     frame(ax, top=0, left=0, height=2, width=2, color="C1")   # a window
     note(ax, y, "what the picture shows")
     save(ax, out, "name.png")                # or save_figure(fig, path) for plain plots
+    save_json({"value": 5}, out / "name.json")  # the numbers a page quotes, beside the picture
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 from pathlib import Path
 
 import matplotlib
@@ -89,5 +92,15 @@ def save_figure(fig, path, **savefig_options):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, facecolor="white", **{"dpi": 150, **savefig_options})
     plt.close(fig)
+    print(f"wrote {path}")
+    return path
+
+
+def save_json(data, path):
+    """Write the numbers behind a picture as JSON, atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
     print(f"wrote {path}")
     return path

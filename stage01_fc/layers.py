@@ -100,6 +100,7 @@ class Sequential:
     def __init__(self, *layers):
         self.layers = list(layers)
 
+    # --8<-- [start:sequential]
     def forward(self, x, train=True):
         for layer in self.layers:
             x = layer.forward(x, train)
@@ -109,6 +110,8 @@ class Sequential:
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
+
+    # --8<-- [end:sequential]
 
     def params(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}

@@ -3,7 +3,8 @@ gradient built from a spread-out `dout` and its strips.
 
     python -m stage04_im2col.pictures [--out runs/stage04]
 
-writes im2col.png and input_grad.png. The column matrix is im2col's own output; the
+writes im2col.png, col2im.png and input_grad.png. The column matrix is im2col's own
+output, the folded gradient col2im's; the
 input gradient's terms are read off conv_input_grad, one dout entry and one kernel
 weight at a time.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, note, out_folder, save
 from stage04_im2col.conv import conv_input_grad
-from stage04_im2col.im2col import im2col
+from stage04_im2col.im2col import col2im, im2col
 
 
 def im2col_picture(out):
@@ -38,6 +39,33 @@ def im2col_picture(out):
         "into all four rows.",
     )
     save(ax, out, "im2col.png")
+
+
+def col2im_picture(out):
+    """The worked example backwards: each pixel's gradient is the sum of the dcols entries it was copied to."""
+    dcols = np.arange(1, 17, dtype=float).reshape(4, 4) / 10  # any gradient for the 4 rows of cols
+    dx = col2im(dcols, (1, 3, 3, 1), 2, 2)[0, :, :, 0]
+    ax = canvas(9, 3.6)
+    # pixel (u, v) sat in row (i, j) at column (p, q) = (u - i, v - j): colour the middle pixel's four entries
+    colors = [["white"] * 4 for _ in range(4)]
+    for r, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        colors[r][(1 - i) * 2 + (1 - j)] = LIGHT[r]
+    grid(ax, dcols, colors, title="dcols (4x4): dY @ W_mat.T", fontsize=11)
+    arrow(ax, (4.4, 2), (6.1, 2), text="col2im")
+    dx_colors = [["white"] * 3 for _ in range(3)]
+    dx_colors[1][1] = LIGHT[4]
+    grid(ax, dx, dx_colors, x0=6.5, y0=0.5, title="dx (3x3)", fontsize=11)
+    frame(ax, 1, 1, 1, 1, STRONG[4], x0=6.5, y0=0.5)
+    middle = " + ".join(
+        f"{dcols[r][(1 - i) * 2 + (1 - j)]:g}" for r, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)])
+    )
+    note(
+        ax,
+        5.0,
+        f"im2col copied the middle pixel into all four rows, so its gradient is the sum of those four entries:\n"
+        f"{middle} = {dx[1, 1]:g}. A corner pixel was copied once and gets one entry; col2im adds them up.",
+    )
+    save(ax, out, "col2im.png")
 
 
 def input_grad_picture(out):
@@ -86,6 +114,7 @@ def input_grad_picture(out):
 def main(argv=None):
     out = out_folder(__doc__.splitlines()[0], "runs/stage04", argv)
     im2col_picture(out)
+    col2im_picture(out)
     input_grad_picture(out)
 
 

@@ -3,8 +3,8 @@ learning-rate schedules.
 
     python -m stage06_optimizers.pictures [--out runs/stage06]
 
-writes trajectories.png and schedules.png, using optimizers.py and schedules.py as
-training does.
+writes trajectories.png (+ trajectories.json, each run's loss after the last step) and
+schedules.png, using optimizers.py and schedules.py as training does.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from shared.pictures import out_folder, save_figure
+from shared.pictures import out_folder, save_figure, save_json
 from stage06_optimizers.optimizers import SGD, Adam
 from stage06_optimizers.schedules import constant, cosine, step_decay
 
@@ -41,12 +41,14 @@ def trajectories_picture(out):
     fig, axes = plt.subplots(2, 2, figsize=(10, 5.6), sharex=True, sharey=True)
     a, b = np.meshgrid(np.linspace(-5, 2, 200), np.linspace(-1.6, 1.6, 200))
     loss = (CURVATURE[0] * a**2 + CURVATURE[1] * b**2) / 2
+    finals = {}
     for ax, (name, make) in zip(axes.flat, RUNS.items()):
         points = trajectory(make())
         ax.contour(a, b, loss, levels=np.geomspace(0.05, 40, 12), colors="0.75", linewidths=0.8)
         ax.plot(points[:, 0], points[:, 1], "o-", ms=2.5, lw=1.2, color="C3")
         ax.plot(0, 0, "k*", ms=9)
         final = (CURVATURE * points[-1] ** 2).sum() / 2
+        finals[name] = float(f"{final:.2g}")
         ax.set_title(f"{name}: loss after {STEPS} steps {final:.2g}", fontsize=11)
         ax.set_aspect("equal")
     for ax in axes[1]:
@@ -55,6 +57,15 @@ def trajectories_picture(out):
         ax.set_ylabel("w1 (steep)")
     fig.tight_layout()
     save_figure(fig, out / "trajectories.png")
+    save_json(
+        {
+            "command": "python -m stage06_optimizers.pictures",
+            "start_loss": float((CURVATURE * START**2).sum() / 2),
+            "steps": STEPS,
+            "loss_after_last_step": finals,
+        },
+        out / "trajectories.json",
+    )
 
 
 def schedules_picture(out):

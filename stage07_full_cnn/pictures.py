@@ -3,7 +3,9 @@
     python -m stage07_full_cnn.pictures [--out runs/stage07]
 
 writes network.png. Every shape is traced by running one digit through build_cnn,
-and every parameter count is read off its layers.
+and every parameter count is read off its layers. Also writes start.json: the receptive
+field of the features the classifier reads (from the layers' kernels and strides), and
+the untrained network's loss and logit scale on the sample's first 256 training digits.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Polygon
 
-from shared.pictures import out_folder, save_figure
-from stage07_full_cnn.model import build_cnn
+from shared.datasets import load_sample
+from shared.pictures import out_folder, save_figure, save_json
+from shared.preprocess import mean_std, to_float
+from stage01_fc.functional import softmax_cross_entropy
+from stage02_naive_conv.receptive_field import receptive_fields
+from stage04_im2col.layers import Conv2D
+from stage05_strided_pool.layers import MaxPool2D
+from stage07_full_cnn.model import build_cnn, to_model_input
 
 NAMES = {"Conv2D": "conv 5x5", "MaxPool2D": "max pool 2", "Flatten": "flatten", "Linear": "linear"}
 
@@ -32,8 +40,36 @@ def box(ax, x, height, width, depth, color):
     return x + width + dx
 
 
+def start_numbers(out, model):
+    """What the classifier's inputs can see, and where training starts."""
+    layers = []
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Conv2D):
+            layers.append((f"{i} conv", layer.params["W"].shape[2], layer.stride))
+        elif isinstance(layer, MaxPool2D):
+            layers.append((f"{i} pool", layer.size, layer.stride))
+    sample = load_sample()
+    x = to_model_input(to_float(sample.train_images[:256], *mean_std(sample.train_images)))
+    logits = model.forward(x, train=False)
+    loss, _ = softmax_cross_entropy(logits.astype(np.float64), sample.train_labels[:256])
+    save_json(
+        {
+            "command": "python -m stage07_full_cnn.pictures",
+            "receptive_field_of_the_flattened_features": receptive_fields(layers)[-1][1],
+            "untrained": {
+                "images": "the sample's first 256 training digits, normalized with its training digits' mean and std",
+                "loss": round(float(loss), 4),
+                "uniform_guess_loss": round(float(np.log(10)), 4),
+                "logit_std": round(float(logits.std()), 4),
+            },
+        },
+        out / "start.json",
+    )
+
+
 def main(argv=None):
     out = out_folder(__doc__.splitlines()[0], "runs/stage07", argv)
+    start_numbers(out, build_cnn(np.random.default_rng([0, 1])))  # the weights training starts from (seed 0)
     model = build_cnn(np.random.default_rng(0))
     h = np.zeros((1, 28, 28, 1), np.float32)
     maps = [("input", h.shape[1:], 0)]

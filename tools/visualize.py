@@ -3,7 +3,8 @@
     python -m tools.visualize CHECKPOINT [--index 0] [--out FOLDER]
 
 Writes filters.png (the 32 conv1 kernels, 5x5 each) and feature_maps.png (a test
-digit and the activations after each conv block, 8 channels each) into --out
+digit and the activations after each conv block, 8 channels each, one colour scale and
+colour bar per row) into --out
 (default: the checkpoint's folder).
 """
 
@@ -61,11 +62,16 @@ def main(argv=None):
         h = layer.forward(h, train=False)
         if isinstance(layer, (Conv2D, ReLU)):
             stages[f"after layer {i} ({type(layer).__name__})"] = h[0]
-    fig, axes = plt.subplots(len(stages), 9, figsize=(11, 1.5 * len(stages) + 0.9))
+    fig, axes = plt.subplots(len(stages), 9, figsize=(12, 1.5 * len(stages) + 0.9), layout="constrained")
     for row, (name, maps) in zip(axes, stages.items()):
         row[0].imshow(image, cmap="gray")
+        shown = maps[:, :, :8]
+        lim = float(np.abs(shown).max()) or 1.0  # one colour scale for the row's 8 channels
+        signed = shown.min() < 0  # a conv's output: red positive, blue negative; after ReLU: 0 up
+        scale = {"cmap": "RdBu_r", "vmin": -lim, "vmax": lim} if signed else {"cmap": "magma", "vmin": 0, "vmax": lim}
         for j, ax in enumerate(row[1:]):
-            ax.imshow(maps[:, :, j], cmap="magma")
+            im = ax.imshow(shown[:, :, j], **scale)
+        fig.colorbar(im, ax=row[1:].tolist(), shrink=0.9, pad=0.01)
         row[0].set_ylabel(name.replace(" (", "\n("), fontsize=9)
         for ax in row:
             ax.set_xticks([])
@@ -73,8 +79,10 @@ def main(argv=None):
     for ax, title in zip(axes[0], ["input"] + [f"channel {j}" for j in range(8)]):  # column titles, once
         ax.set_title(title, fontsize=10)
     label = data.class_names[data.test_labels[args.index]]
-    fig.suptitle(f"Feature maps for test image {args.index} (a '{label}'), first 8 channels after each step")
-    fig.tight_layout()
+    fig.suptitle(
+        f"Feature maps for test image {args.index} (a '{label}'), first 8 channels after each step, "
+        "one colour scale per row"
+    )
     fig.savefig(out / "feature_maps.png", dpi=110)
     plt.close(fig)
     print(f"wrote {out / 'filters.png'} and {out / 'feature_maps.png'}")

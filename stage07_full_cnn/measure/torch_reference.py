@@ -25,6 +25,7 @@ from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn
 
 
+# --8<-- [start:layout]
 def to_torch_layout(name, a):
     """One of our parameters (or gradients) in torch's layout.
 
@@ -38,11 +39,15 @@ def to_torch_layout(name, a):
     return a
 
 
+# --8<-- [end:layout]
+
+
 def torch_params(net):
     """net's parameters under our names: torch's module indices 0, 3, 7, 9 match our layer indices."""
     return {f"{k.split('.')[0]}.{'W' if k.endswith('weight') else 'b'}": v for k, v in net.named_parameters()}
 
 
+# --8<-- [start:model]
 def torch_cnn(torch, model):
     """The reference network (ReLU before pooling, as usually written) with our model's weights."""
     nn = torch.nn
@@ -59,6 +64,9 @@ def torch_cnn(torch, model):
     return net
 
 
+# --8<-- [end:model]
+
+
 def nchw(torch, x):
     """Our (N, 28, 28, 1) batch as a torch (N, 1, 28, 28) tensor (same bytes for one channel)."""
     return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
@@ -72,6 +80,7 @@ def accuracy(torch, net, x, y, batch_size=1000):
     return float((pred == y).mean())
 
 
+# --8<-- [start:train]
 def train_epoch(torch, net, opt, x, y, batch_size, rng):
     """One epoch of torch training over our mini-batches; returns the mean loss."""
     losses = []
@@ -82,6 +91,9 @@ def train_epoch(torch, net, opt, x, y, batch_size, rng):
         opt.step()
         losses.append(loss.item())
     return float(np.mean(losses))
+
+
+# --8<-- [end:train]
 
 
 def main(argv=None):
