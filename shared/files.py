@@ -49,12 +49,12 @@ def kind_of(path) -> str:
     return "a device"
 
 
-def lookup(path) -> str:
-    """kind_of, with the system's refusal as a FileProblem naming the path."""
+def lookup(path, label="") -> str:
+    """kind_of, with the system's refusal as a FileProblem naming the path (after `label`)."""
     try:
         return kind_of(path)
     except OSError as err:
-        raise FileProblem(f"{path}: cannot be looked up ({err.strerror}); give a shorter or valid path") from None
+        raise FileProblem(f"{label}{path}: cannot be looked up ({err.strerror}); give a shorter or valid path") from None
 
 
 def check_input(path, what="file"):
@@ -69,7 +69,7 @@ def check_input(path, what="file"):
 def writable_folder(folder, option="--out"):
     """Create `folder` if needed and prove a file can be written there; FileProblem otherwise."""
     folder = Path(folder)
-    kind = lookup(folder)
+    kind = lookup(folder, f"{option} ")
     if kind not in ("folder", "missing"):
         it = "a file" if kind == "file" else kind
         raise FileProblem(f"{option} {folder}: this is {it}, not a folder; name a folder")

@@ -73,6 +73,8 @@ def to_grayscale(img) -> np.ndarray:
         return np.clip(np.asarray(img, dtype=np.float64) / 65535.0, 0.0, 1.0)
     if img.mode == "F":
         gray = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(gray).all():
+            return gray  # NaN or infinity: mnistify refuses it, naming the file
         return (gray - gray.min()) / max(gray.max() - gray.min(), 1e-12)
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     rgba = img.convert("RGBA") if has_alpha else None
