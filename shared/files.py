@@ -54,7 +54,7 @@ def lookup(path, label="") -> str:
     try:
         return kind_of(path)
     except OSError as err:
-        raise FileProblem(f"{label}{path}: cannot be looked up ({err.strerror}); give a shorter or valid path") from None
+        raise FileProblem(f"{label}{path}: cannot be looked up ({err.strerror}); give a shorter or valid one") from None
 
 
 def check_input(path, what="file"):
