@@ -164,6 +164,8 @@ def figures(session):
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
-    session.run("python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation")
+    session.run(
+        "python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation", "--overwrite"
+    )
     for name in ("ablation.md", "ablation.json", "ablation.png"):
         session.run("cp", f"runs/figures-stage08-ablation/{name}", "docs/results/stage08", external=True)

@@ -190,6 +190,8 @@ def check_program_options(args):
     """The options that are not part of the run: --threads and --out."""
     if getattr(args, "threads", 1) < 1:  # only a data-parallel stage has --threads
         raise OptionError(f"--threads {args.threads}: use at least 1 thread")
+    if args.resume and args.overwrite:
+        raise OptionError("--resume continues the run in --out and --overwrite replaces it: give one of the two")
     check_out_folder(args)
 
 

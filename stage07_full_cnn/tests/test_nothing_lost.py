@@ -94,6 +94,7 @@ def _fifo_dataset(tmp_path):
     ("options", "expected"),
     [
         (["--seed", "-1"], "--seed -1: use a seed of 0 or more"),
+        (["--resume", "--overwrite"], "--resume continues the run in --out and --overwrite replaces it"),
         (lambda tmp: ["--out", str(tmp / LONG)], "cannot be looked up (File name too long)"),
         (lambda tmp: ["--dataset", str(tmp / LONG)], "--dataset : cannot be looked up (File name too long)"),
         (lambda tmp: ["--dataset", _fifo_dataset(tmp)], "train-images-idx3-ubyte.gz: is a FIFO (named pipe)"),
