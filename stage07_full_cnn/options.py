@@ -118,7 +118,9 @@ def check_saved(saved, args, check_more=None):
     """A saved config must hold every run option, of its type, with a value that can work
     (check, then check_more): BadValue naming the entry otherwise."""
     for key, (kind, choices) in args.run_kinds.items():
-        value = saved.get(key, "missing")
+        if key not in saved:
+            raise BadValue(key, None, "the entry is missing")
+        value = saved[key]
         if value is None and args.run_defaults[key] is None:
             continue
         kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}[kind]
@@ -199,7 +201,7 @@ def check_out_folder(args):
     """--out must be a folder we can write; with a run in it, only --resume or --overwrite may use it."""
     out = args.out
     try:
-        kind = lookup(out)
+        kind = lookup(out, "--out ")
         if kind == "folder" and not args.resume and not args.overwrite:
             held = [name for name in ("last.npz", "best.npz", "summary.json") if (out / name).exists()]
             if held:

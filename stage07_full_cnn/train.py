@@ -55,18 +55,9 @@ from stage07_full_cnn.options import (
 )
 from stage07_full_cnn.parallel import DataParallel
 
-OUTPUTS = (
-    "best.npz",
-    "last.npz",
-    "metrics.csv",
-    "summary.json",
-    "curves.png",
-    "evaluation.md",
-    "confusion.png",
-    "misclassified.png",
-    "filters.png",
-    "feature_maps.png",
-)  # a run's, and the tools'
+# a run's outputs, and those the tools write beside its checkpoints (--overwrite removes them first)
+OUTPUTS = ["best.npz", "last.npz", "metrics.csv", "summary.json", "curves.png", "evaluation.md", "confusion.png",
+           "misclassified.png", "filters.png", "feature_maps.png"]  # fmt: skip
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
 AVERAGED_EPOCHS = 5  # best.npz: the mean of the weights at the end of the run's last 5 epochs
 

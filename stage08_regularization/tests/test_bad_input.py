@@ -3,10 +3,10 @@ a finished cosine run answered once, the ablation and benchmark refusing before 
 
 import shutil
 
-import numpy as np
 import pytest
 from PIL import Image
 
+from shared.datasets import load_sample
 from stage07_full_cnn.tests.test_bad_input import folder_snapshot
 from stage07_full_cnn.tests.test_nothing_lost import rewrite
 from stage08_regularization import ablation, benchmark
@@ -50,7 +50,7 @@ def test_a_negative_running_variance_is_refused_by_the_tools_and_by_resume(tmp_p
     run = unfinished8
     rewrite(run / "best.npz", _negative_variance)
     rewrite(run / "last.npz", _negative_variance)
-    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "d.png")
+    Image.fromarray(load_sample().test_images[0]).save(tmp_path / "d.png")  # a digit: predict would classify it
     expected = "buffer 2.running_var is negative in channel 3"
     assert expected in refused(predict, [str(run / "best.npz"), str(tmp_path / "d.png")])
     assert expected in refused(evaluate, [str(run / "best.npz"), "--out", str(tmp_path / "e")])
