@@ -63,7 +63,8 @@ def check_input(path, what="file"):
     if kind == "missing":
         raise FileProblem(f"{path}: no such {what}")
     if kind != "file":
-        raise FileProblem(f"{path}: is {kind if kind != 'folder' else 'a folder'}, not a {what} file; give a file")
+        it = "a folder" if kind == "folder" else kind
+        raise FileProblem(f"{path}: is {it}, not a regular file, so it cannot be read as the {what}")
 
 
 def writable_folder(folder, option="--out"):

@@ -37,5 +37,5 @@ def test_an_idx_header_whose_sizes_overflow_int64_names_the_file(tmp_path):
 def test_a_folder_is_not_an_input_file(tmp_path):
     from shared.files import FileProblem, check_input
 
-    with pytest.raises(FileProblem, match="is a folder, not a checkpoint file"):
+    with pytest.raises(FileProblem, match="is a folder, not a regular file, so it cannot be read as the checkpoint"):
         check_input(tmp_path, "checkpoint")

@@ -1,6 +1,7 @@
 """Issue 24, stage 8: buffers checked for meaning, the saved config and generators checked on resume,
 a finished cosine run answered once, the ablation and benchmark refusing before any work."""
 
+import json
 import shutil
 
 import pytest
@@ -158,3 +159,26 @@ def test_the_stage_8_recipe_checks_dropout_before_the_out_folder_is_made(tmp_pat
     message = refused(train, [*TINY, "--dropout", "1.5", "--out", str(tmp_path / "run")])
     assert message == "error: --dropout 1.5: drop a share of at least 0 and below 1 (0.5 is usual)"
     assert not (tmp_path / "run").exists() and train_module.RECIPE.check is not None
+
+
+def test_the_ablation_resume_reuses_finished_runs_and_finishes_the_others(tmp_path, tiny_run8, monkeypatch):
+    out = tmp_path / "ablation"
+    shutil.copytree(tiny_run8, out / "all")  # finished: reused as it is
+    shutil.copytree(tiny_run8, out / "base")
+    rewrite(out / "base" / "last.npz", lambda arrays, meta: meta.update(epoch=1))  # stopped after epoch 1
+    calls = []
+
+    def fake_train(argv):
+        calls.append(argv)
+        folder = argv[argv.index("--out") + 1]
+        shutil.copytree(tiny_run8, folder, dirs_exist_ok=True)
+        return json.loads((tiny_run8 / "summary.json").read_text())
+
+    monkeypatch.setattr(ablation, "train", fake_train)
+    before = folder_snapshot(out / "all")
+    ablation.main(["--epochs", "2", "--out", str(out), "--resume"])
+    trained = {argv[argv.index("--out") + 1].rsplit("/", 1)[1]: argv for argv in calls}
+    assert sorted(trained) == ["augment", "base", "batch-norm", "dropout"]
+    assert "--resume" in trained["base"] and "--overwrite" not in trained["base"]
+    assert all("--overwrite" in trained[name] for name in ("augment", "batch-norm", "dropout"))
+    assert folder_snapshot(out / "all") == before and (out / "ablation.md").exists()

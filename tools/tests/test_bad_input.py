@@ -52,7 +52,7 @@ def fifo(tmp_path):
 
 
 CHECKPOINTS = {
-    "a FIFO": (fifo, "pipe.npz: is a FIFO (named pipe), not a checkpoint file"),
+    "a FIFO": (fifo, "pipe.npz: is a FIFO (named pipe), not a regular file"),
     "a 300-character name": (lambda tmp, run: str(tmp / LONG / "best.npz"), "cannot be looked up (File name too long)"),
     "a header claiming 10^12 floats": (huge_header, "entry param/0.W claims (1000000000000,) float32 values"),
 }
@@ -109,7 +109,7 @@ def test_a_fifo_among_the_images_is_reported_and_the_rest_classified(tiny_run, t
         worker.join(timeout=10)
         pytest.fail("predict blocked on the FIFO")
     captured = capsys.readouterr()
-    assert codes == [1] and "pipe.png: is a FIFO (named pipe), not a image file" in captured.err
+    assert codes == [1] and "pipe.png: is a FIFO (named pipe), not a regular file" in captured.err
     assert captured.out.startswith(str(tmp_path / "d.png"))
 
 
