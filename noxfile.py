@@ -196,6 +196,8 @@ def figures(session):
     for name in ("checkpoint_rule.md", "checkpoint_rule.json"):
         session.run("cp", f"{rule}/{name}", results, external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
-    session.run("python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation")
+    session.run(
+        "python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation", "--overwrite"
+    )
     for name in ("ablation.md", "ablation.json", "ablation.png"):
         session.run("cp", f"runs/figures-stage08-ablation/{name}", "docs/results/stage08", external=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.datasets import DatasetNotFound, load_dataset
+from shared.files import write_text
 from shared.preprocess import to_float
 
 
@@ -119,18 +120,17 @@ class Benchmark:
     def save(self, folder: Path, name: str, baseline: str | None = None) -> None:
         """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine_line()}.\n")
+        write_text(folder / f"{name}.md", self.table(baseline) + f"\n\nMeasured on: {machine_line()}.\n")
         payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows], **self.extra}
-        (folder / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+        write_text(folder / f"{name}.json", json.dumps(payload, indent=2) + "\n")
 
 
 def plot_time_vs_batch(bench: Benchmark, panels, batches, title: str, path: Path) -> None:
     """Log-log time against batch size: one panel per name in `panels`, one line per
     implementation and phase, from rows named "<panel> <forward|backward> N=<batch>"."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], panels):
@@ -144,8 +144,7 @@ def plot_time_vs_batch(bench: Benchmark, panels, batches, title: str, path: Path
     axes[0][0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def benchmark_images(n):

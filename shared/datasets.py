@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.files import lookup
 from shared.idx import IDXError, read_idx
 
 ENV_VAR = "CNN_SCRATCH_DATA"
@@ -141,8 +142,11 @@ def cache_dir() -> Path:
 
 def _find_part(folder: Path, part: str) -> Path | None:
     for name in (part + ".gz", part):
-        if (folder / name).is_file():
+        kind = lookup(folder / name)
+        if kind == "file":
             return folder / name
+        if kind != "missing":  # a FIFO would block the read; a folder is no data file
+            raise IDXError(folder / name, f"is {'a folder' if kind == 'folder' else kind}, not a data file")
     return None
 
 
@@ -277,7 +281,7 @@ def load_dataset(
     if name == "mnist-sample":
         return load_sample()
     if name not in SOURCES:
-        if Path(name).is_dir():
+        if lookup(name) == "folder":
             return load_folder(name, test_only=test_only)
         raise ValueError(f"unknown dataset '{name}': use one of {', '.join(NAMES)}, or a folder of IDX files")
     spec = SOURCES[name]

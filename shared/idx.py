@@ -13,11 +13,14 @@ what is wrong, never a bare numpy or zlib traceback.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from shared.files import write_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -98,7 +101,7 @@ def read_idx(path: str | Path, expect_ndim: int | None = None, check=None) -> np
         raise IDXError(path, f"truncated header: {ndim} dimensions need {header_len} bytes, found {len(data)}")
     shape = struct.unpack(f">{ndim}I", data[4:header_len])
     dtype = TYPE_CODES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: 3 or 4 large sizes overflow int64
     found = len(data) - header_len
     if found != expected:
         raise IDXError(path, f"payload is {found} bytes, but the header's shape {shape} needs {expected}")
@@ -115,4 +118,4 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
         raise ValueError(f"IDX cannot store dtype {array.dtype}; use one of {sorted(map(str, codes))}")
     header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-    path.write_bytes(gzip.compress(payload, mtime=0) if path.suffix == ".gz" else payload)
+    write_bytes(path, gzip.compress(payload, mtime=0) if path.suffix == ".gz" else payload)

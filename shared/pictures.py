@@ -25,6 +25,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
+from shared.files import replacing
+
 PADDING = "0.88"  # light grey: cells that are not part of the data
 LIGHT = ["#cfe2f3", "#fce5cd", "#d9ead3", "#ead1dc", "#fff2cc", "#d0e0e3"]  # fills, one per window
 STRONG = ["#1f77b4", "#e69138", "#38761d", "#a64d79", "#bf9000", "#45818e"]  # their outlines
@@ -88,10 +90,14 @@ def save(ax, out, name):
 
 
 def save_figure(fig, path, **savefig_options):
-    """Write a figure as PNG on white (creating the folder), close it, say where it went."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, facecolor="white", **{"dpi": 150, **savefig_options})
-    plt.close(fig)
+    """Write a figure as PNG on white, atomically (shared.files: never through a symbolic link),
+    close it, say where it went."""
+    path = Path(path)
+    try:
+        with replacing(path) as fh:
+            fig.savefig(fh, format="png", facecolor="white", **{"dpi": 150, **savefig_options})
+    finally:
+        plt.close(fig)
     print(f"wrote {path}")
     return path
 

@@ -43,6 +43,10 @@ class Layer:
     def backward(self, dout):
         raise NotImplementedError
 
+    def buffer_problem(self) -> str | None:
+        """What is wrong with the layer's buffers (after loading them from a file), or None."""
+        return None
+
     def _keep(self, cache, train):
         # Inference (train=False) keeps nothing, so memory stays bounded by one layer's output.
         self.cache = cache if train else None

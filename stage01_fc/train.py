@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.datasets import load_sample
+from shared.files import write_text
 from shared.preprocess import minibatches, to_float
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import evaluate, mlp
@@ -70,7 +71,7 @@ def main(argv=None):
     print(log[-1])
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "mlp.md").write_text("```text\n" + "\n".join(log) + "\n```\n")
+        write_text(args.out / "mlp.md", "```text\n" + "\n".join(log) + "\n```\n")
     return test_acc
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from shared.benchmark import machine_info, machine_line
 from shared.datasets import load_sample
+from shared.files import write_text
 from shared.preprocess import minibatches, to_float
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import Flatten, Linear, ReLU, Sequential, evaluate
@@ -89,18 +90,17 @@ def main(argv=None):
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()
-    (args.out / "optimizers.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
+    write_text(args.out / "optimizers.md", table + f"\n\nMeasured on: {machine}.\n")
     summary = {name: {k: v for k, v in r.items() if k != "losses"} for name, r in results.items()}
-    (args.out / "optimizers.json").write_text(json.dumps({"machine": machine_info(), "results": summary}, indent=2))
+    write_text(args.out / "optimizers.json", json.dumps({"machine": machine_info(), "results": summary}, indent=2))
     plot(results, args.out / "loss_curves.png")
     print(f"saved {args.out}/optimizers.md, optimizers.json and loss_curves.png")
 
 
 def plot(results, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     fig, ax = plt.subplots(figsize=(7, 5))
     window = 20
@@ -115,8 +115,7 @@ def plot(results, path):
     # below the plot, so that it hides no curve; adamw (dashed) runs on top of adam
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,15 @@ CheckpointError, naming the file and the problem.
 from __future__ import annotations
 
 import json
-import os
+import math
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from shared.files import FileProblem, check_input, replacing
 
 FORMAT = "cnn-from-scratch checkpoint v1"
 
@@ -50,32 +51,26 @@ def save_checkpoint(path, params, optimizer_state, meta, buffers=None):
     arrays |= {f"buffer/{k}": v for k, v in (buffers or {}).items()}
     arrays |= {f"optim/{k}": v for k, v in optimizer_state.items()}
     arrays["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for orphan in path.parent.glob(f"{path.name}*.tmp"):  # left by a save that was killed
-        orphan.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as fh:  # shared/files.py: a temporary file, then os.replace
+        np.savez(fh, **arrays)
 
 
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint; CheckpointError for a missing, damaged or foreign file."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        check_input(path, "checkpoint")  # a FIFO would block, a folder is not one
+    except FileProblem as err:
+        raise CheckpointError(str(err)) from None
     with path.open("rb") as fh:
         if fh.read(4) != b"PK\x03\x04":  # an .npz file is a zip archive
             raise CheckpointError(f"{path}: not a readable checkpoint (not an .npz file: no zip signature)")
     try:
+        check_sizes(path)
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
+    except CheckpointError:
+        raise
     except ValueError as err:
         if "pickle" in str(err):
             reason = "it holds pickled objects, which could run code; a checkpoint never does, so it is refused"
@@ -99,6 +94,24 @@ def load_checkpoint(path) -> Checkpoint:
     return Checkpoint(params, optimizer, meta, buffers)
 
 
+def check_sizes(path):
+    """Each entry's header must claim no more bytes than the entry holds: a damaged or hostile
+    header claiming 10^12 floats is refused before anything that size is allocated."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                read_header = np.lib.format.read_array_header_2_0 if version >= (2, 0) else None
+                shape, _, dtype = (read_header or np.lib.format.read_array_header_1_0)(fh)
+            claimed = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+            if not dtype.hasobject and claimed > info.file_size:
+                name = info.filename.removesuffix(".npy")
+                raise CheckpointError(
+                    f"{path}: not a readable checkpoint (entry {name} claims {shape} {dtype} values, "
+                    f"{claimed:,} bytes, but holds {info.file_size:,}): the file is damaged"
+                )
+
+
 def restore_params(path, model_params, saved_params):
     """Copy saved weights (or buffers) into the model's arrays, in place, after checking each one."""
     missing = sorted(set(model_params) - set(saved_params))
@@ -116,9 +129,14 @@ def restore_params(path, model_params, saved_params):
 
 
 def restore_model(path, model, checkpoint):
-    """Copy a checkpoint's weights and buffers into `model` (anything with params() and buffers())."""
+    """Copy a checkpoint's weights and buffers into `model` (a Sequential), then ask each layer
+    whether its buffers make sense (a batch norm's running variance cannot be negative)."""
     restore_params(path, model.params(), checkpoint.params)
     restore_params(path, model.buffers(), checkpoint.buffers)
+    for i, layer in enumerate(model.layers):
+        problem = layer.buffer_problem()
+        if problem:
+            raise CheckpointError(f"{path}: buffer {i}.{problem}; the file is damaged or was edited")
 
 
 def check_meta(path, meta, num_classes):
@@ -128,7 +146,8 @@ def check_meta(path, meta, num_classes):
         if not ok:
             raise CheckpointError(f"{path}: {what}; it was not written by this project's training, or was edited")
 
-    need(isinstance(meta.get("epoch"), int), "its meta data has no epoch number")
+    epoch = meta.get("epoch")
+    need(isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0, "its meta data has no epoch number")
     data = meta.get("data")
     need(isinstance(data, dict), "its meta data has no 'data' object")
     for key in ("mean", "std"):
@@ -164,16 +183,38 @@ RESUME_KEYS = {"config": dict, "epoch": int, "history": list, "batch_rng": dict,
                "data": dict}  # fmt: skip
 
 
+GENERATORS = {"batch_rng": "the batch order's generator", "noise_rng": "the noise generator (dropout, augmentation)"}
+
+
 def load_resumable(path) -> Checkpoint:
-    """load_checkpoint, plus everything resuming needs in its meta data."""
+    """load_checkpoint, plus everything resuming needs in its meta data, down to the inner types."""
     checkpoint = load_checkpoint(path)
+    meta = checkpoint.meta
     for key, kind in RESUME_KEYS.items():
-        value = checkpoint.meta.get(key)
+        value = meta.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise CheckpointError(f"{path}: its meta data lacks '{key}' ({kind.__name__}), which resuming needs")
-    if "fingerprint" not in checkpoint.meta["data"]:
+            what = GENERATORS.get(key)
+            exact = f"; without {what} the run cannot continue exactly: start a new run" if what else ""
+            raise CheckpointError(f"{path}: its meta data lacks '{key}' ({kind.__name__}), which resuming needs{exact}")
+    for key in GENERATORS:
+        try:
+            np.random.default_rng().bit_generator.state = meta[key]
+        except (TypeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"{path}: its meta data '{key}' is not a generator's state ({err})") from None
+    fields = {"epoch": int, "train_loss": float, "val_loss": float, "val_acc": float}
+    for i, row in enumerate(meta["history"]):
+        bad = [k for k, kind in fields.items() if not isinstance(row, dict) or not is_number(row.get(k), kind)]
+        if bad:
+            raise CheckpointError(f"{path}: its meta data history[{i}] lacks a number '{bad[0]}'; it was edited")
+    if "fingerprint" not in meta["data"]:
         raise CheckpointError(f"{path}: it does not record which training data it saw; start a new run")
     return checkpoint
+
+
+def is_number(value, kind=float):
+    """An int (kind int), or an int or float (kind float); never a bool."""
+    kinds = (int,) if kind is int else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool)
 
 
 def restore_optimizer(path, opt, state, params):

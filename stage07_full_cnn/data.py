@@ -7,7 +7,7 @@ import hashlib
 
 import numpy as np
 
-from shared.datasets import load_dataset, load_default
+from shared.datasets import PARTS, load_dataset, load_default
 from shared.preprocess import mean_std, to_float, train_val_split
 from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.options import OptionError
@@ -21,6 +21,10 @@ def load_data(config):
             print(banner, flush=True)
     else:
         data = load_dataset(config["dataset"], config["data_dir"])
+    if len(data.train_images) == 0:
+        raise OptionError(
+            f"{data.name} ({data.source}): its training file {PARTS[0]} holds no images; a run needs some to learn from"
+        )
     images, labels = data.train_images[: config["limit"]], data.train_labels[: config["limit"]]
     train, val = train_val_split(len(images), config["val_fraction"], np.random.default_rng([config["seed"], 0]))
     if len(data.test_images) == 0:
@@ -31,6 +35,11 @@ def load_data(config):
             f"(--val-fraction {config['val_fraction']}); both need at least one: use more images (--limit)"
         )
     mean, std = mean_std(images[train])  # the training split's own statistics, never validation or test images
+    if std < 1e-9:  # 0 but for rounding: one differing pixel in 60,000 images still gives 6e-7
+        raise OptionError(
+            f"{data.name} ({data.source}): the {len(train)} training images are all one shade (pixel standard "
+            f"deviation 0), so there is nothing to learn and normalizing would divide by zero; check {PARTS[0]}"
+        )
 
     def prepare(x):
         return np.ascontiguousarray(to_model_input(to_float(x, mean, std)))

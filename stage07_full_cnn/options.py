@@ -17,6 +17,7 @@ import argparse
 import math
 from pathlib import Path
 
+from shared.files import FileProblem, lookup, writable_folder
 from stage06_optimizers.optimizers import OPTIMIZERS
 from stage07_full_cnn.parallel import available_cores
 
@@ -42,15 +43,27 @@ class OptionError(ValueError):
     """An option value that cannot work; the message names the option and the fix."""
 
 
-def build_parser(description, extra=(), changed=None, out="runs/stage07"):
+class BadValue(OptionError):
+    """A run option's value that cannot work: --option value: fix. Kept apart so a value read
+    from a checkpoint's saved config can be reported as the file's, not as an option given."""
+
+    def __init__(self, option, value, fix):
+        super().__init__(f"--{option.replace('_', '-')} {value}: {fix}")
+        self.option, self.value, self.fix = option, value, fix
+
+
+def build_parser(description, extra=(), changed=None, out="runs/stage07", threads=True):
     """The options. A later stage adds its run options as (flag, type, help, default) tuples
-    in `extra`, changes defaults with `changed` ({option: value}) and names its own --out."""
+    in `extra`, changes defaults with `changed` ({option: value}), names its own --out, and
+    leaves out --threads (threads=False) when it does not train data-parallel."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = p.add_argument
     defaults = DEFAULTS | (changed or {}) | {flag[2:].replace("-", "_"): default for flag, _, _, default in extra}
+    kinds = {}
 
     def opt(flag, kind, text, **kw):  # default None: so we can tell a given option from a default
         key = flag[2:].replace("-", "_")
+        kinds[key] = kind, kw.get("choices")
         if kind is bool:
             kw["action"] = argparse.BooleanOptionalAction
         else:
@@ -73,11 +86,12 @@ def build_parser(description, extra=(), changed=None, out="runs/stage07"):
     opt("--limit", int, "use only the first N training images (quick tries); None means all")
     for flag, kind, text, _ in extra:
         opt(flag, kind, text)
-    p.set_defaults(run_defaults=defaults)
+    p.set_defaults(run_defaults=defaults, run_kinds=kinds)
     add("--out", type=Path, default=Path(out), help=f"the run's folder (default: {out})")
     add("--resume", action="store_true", help="continue the run in --out from its last.npz")
     add("--overwrite", action="store_true", help="start a new run in --out even if it holds one (replacing it)")
-    add("--threads", type=int, default=available_cores(), help="data-parallel threads (default: all cores)")
+    if threads:
+        add("--threads", type=int, default=available_cores(), help="data-parallel threads (default: all cores)")
     add("--no-progress", action="store_true", help="no progress bar (for logs)")
     return p
 
@@ -90,10 +104,33 @@ def given(args):
 def fresh_config(args):
     """The config of a new run: the given options over the defaults, checked."""
     config = args.run_defaults | given(args)
-    if config["dataset"] not in ("auto", "mnist", "fashion-mnist", "mnist-sample") and Path(config["dataset"]).is_dir():
-        config["dataset"] = str(Path(config["dataset"]).resolve())  # a folder: found again from anywhere
+    if config["dataset"] not in ("auto", "mnist", "fashion-mnist", "mnist-sample"):
+        try:
+            if lookup(config["dataset"]) == "folder":
+                config["dataset"] = str(Path(config["dataset"]).resolve())  # a folder: found again from anywhere
+        except FileProblem as err:
+            raise OptionError(f"--dataset {err}") from None
     check(config)
     return config
+
+
+def check_saved(saved, args, check_more=None):
+    """A saved config must hold every run option, of its type, with a value that can work
+    (check, then check_more): BadValue naming the entry otherwise."""
+    for key, (kind, choices) in args.run_kinds.items():
+        if key not in saved:
+            raise BadValue(key, None, "the entry is missing")
+        value = saved[key]
+        if value is None and args.run_defaults[key] is None:
+            continue
+        kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}[kind]
+        if not isinstance(value, kinds) or (kind is not bool and isinstance(value, bool)):
+            raise BadValue(key, value, f"must be {'a number' if kind is float else f'of type {kind.__name__}'}")
+        if choices and value not in choices:
+            raise BadValue(key, value, f"must be one of {', '.join(choices)}")
+    check(saved)
+    if check_more:
+        check_more(saved)
 
 
 def resumed_config(args, saved, done_epochs):
@@ -106,6 +143,12 @@ def resumed_config(args, saved, done_epochs):
         raise OptionError(
             f"--resume continues the run in {args.out} as it was started, with --{k.replace('_', '-')} "
             f"{saved.get(k)}; drop --{k.replace('_', '-')} {options[k]}, or start a new run with another --out"
+        )
+    if done_epochs >= saved["epochs"] and saved["schedule"] == "cosine":
+        raise OptionError(
+            f"the run in {args.out} has finished its {saved['epochs']} epochs, and its cosine schedule ended "
+            f"there (the rate fell to 0), so it cannot train further; start a new run with --epochs "
+            f"{saved['epochs'] + 10}, say, and another --out (or --overwrite)"
         )
     if epochs != saved["epochs"] and saved["schedule"] == "cosine":
         raise OptionError(
@@ -125,12 +168,13 @@ def check(config):
 
     def need(ok, option, fix):
         if not ok:
-            raise OptionError(f"--{option.replace('_', '-')} {config[option]}: {fix}")
+            raise BadValue(option, config[option], fix)
 
     def positive(x):
         return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
     need(config["epochs"] >= 1, "epochs", "train at least 1 epoch")
+    need(config["seed"] >= 0, "seed", "use a seed of 0 or more (numpy's generators take no negative seed)")
     need(config["batch_size"] >= 1, "batch_size", "use at least 1 image per step (64 is usual)")
     need(positive(config["lr"]), "lr", "the learning rate must be a positive number (1e-3 suits Adam)")
     need(config["step_epochs"] >= 1, "step_epochs", "decay every 1 or more epochs")
@@ -146,27 +190,25 @@ def check(config):
 
 def check_program_options(args):
     """The options that are not part of the run: --threads and --out."""
-    if args.threads < 1:
+    if getattr(args, "threads", 1) < 1:  # only a data-parallel stage has --threads
         raise OptionError(f"--threads {args.threads}: use at least 1 thread")
+    if args.resume and args.overwrite:
+        raise OptionError("--resume continues the run in --out and --overwrite replaces it: give one of the two")
     check_out_folder(args)
 
 
 def check_out_folder(args):
     """--out must be a folder we can write; with a run in it, only --resume or --overwrite may use it."""
     out = args.out
-    if out.exists() and not out.is_dir():
-        raise OptionError(f"--out {out}: this is a file, not a folder; name a folder for the run")
-    if not args.resume and not args.overwrite:
-        held = [name for name in ("last.npz", "best.npz", "summary.json") if (out / name).exists()]
-        if held:
-            raise OptionError(
-                f"--out {out} already holds a run ({', '.join(held)}); continue it with --resume, "
-                f"replace it with --overwrite, or choose another --out"
-            )
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise OptionError(f"--out {out}: cannot write there ({err.strerror}); choose a folder you can write") from None
+        kind = lookup(out, "--out ")
+        if kind == "folder" and not args.resume and not args.overwrite:
+            held = [name for name in ("last.npz", "best.npz", "summary.json") if (out / name).exists()]
+            if held:
+                raise OptionError(
+                    f"--out {out} already holds a run ({', '.join(held)}); continue it with --resume, "
+                    f"replace it with --overwrite, or choose another --out"
+                )
+        writable_folder(out, "--out")
+    except FileProblem as err:
+        raise OptionError(str(err)) from None

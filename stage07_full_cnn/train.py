@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from shared.datasets import DatasetNotFound
+from shared.files import replacing, write_text
 from shared.idx import IDXError
 from shared.memory import reuse_freed_memory
 from shared.preprocess import minibatches
@@ -43,9 +44,20 @@ from stage07_full_cnn.checkpoint import (
 )
 from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn, count_parameters
-from stage07_full_cnn.options import OptionError, build_parser, check_program_options, fresh_config, resumed_config
+from stage07_full_cnn.options import (
+    BadValue,
+    OptionError,
+    build_parser,
+    check_program_options,
+    check_saved,
+    fresh_config,
+    resumed_config,
+)
 from stage07_full_cnn.parallel import DataParallel
 
+# a run's outputs, and those the tools write beside its checkpoints (--overwrite removes them first)
+OUTPUTS = ["best.npz", "last.npz", "metrics.csv", "summary.json", "curves.png", "evaluation.md", "confusion.png",
+           "misclassified.png", "filters.png", "feature_maps.png"]  # fmt: skip
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
 
 
@@ -59,7 +71,9 @@ class Recipe:
     noise_rng), if given, transforms every training batch. extra_options: more run
     options, as (flag, type, help, default), saved in the config like the others.
     parallel: train data-parallel (parallel.py); a model whose images interact within
-    a batch (batch norm) or that draws random numbers in its layers must not.
+    a batch (batch norm) or that draws random numbers in its layers must not (and then
+    has no --threads option). check(config) raises BadValue for a value of an extra
+    option that cannot work.
     """
 
     stage: str = "stage07_full_cnn"
@@ -69,6 +83,7 @@ class Recipe:
     defaults: tuple = ()  # (option, value) pairs that replace stage 7's defaults
     parallel: bool = True
     out: str = "runs/stage07"
+    check: Callable | None = None
 
 
 def make_schedule(config, steps_per_epoch):
@@ -117,9 +132,18 @@ class Run:
             check_program_options(args)
             resumed = load_resumable(args.out / "last.npz")
             self.check_stage(resumed.meta)
+            try:
+                check_saved(resumed.meta["config"], args, recipe.check)
+            except BadValue as err:
+                raise CheckpointError(
+                    f"{args.out / 'last.npz'}: its saved config has {err.option} = {json.dumps(err.value)}, which "
+                    f"cannot work ({err.fix}); the file was edited or damaged: start a new run"
+                ) from None
             self.config = resumed_config(args, resumed.meta["config"], resumed.meta["epoch"])
         else:
             self.config = fresh_config(args)  # bad values are refused before anything is touched
+            if recipe.check:
+                recipe.check(self.config)
             check_program_options(args)
         config = self.config
         self.epoch, self.history = 0, []
@@ -161,7 +185,9 @@ class Run:
     def train_epoch(self, model, desc):
         """One pass over the training set -> (mean loss, images per second)."""
         x, y, losses, start = self.data["x_train"], self.data["y_train"], [], time.perf_counter()
-        show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": not self.progress}
+        # disable=None: no bar off a terminal (a log or CI gets the one line per epoch that fit prints)
+        quiet = None if self.progress else True
+        show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": quiet}
         with tqdm(total=len(x), **show) as bar:
             for xb, yb in minibatches(x, y, self.config["batch_size"], self.rngs["batch_rng"]):
                 if self.recipe.augment:  # varies each batch; never the validation or test images
@@ -183,10 +209,15 @@ class Run:
             try:
                 train_loss, img_s = self.train_epoch(net, desc=f"epoch {epoch}/{epochs}")
             except DivergedError as err:
-                kept = self.out / "best.npz" if (self.out / "best.npz").exists() else "none saved yet"
-                lr = self.opt.lr
+                lr, kept = self.opt.lr, self.kept()
                 sys.exit(f"Training stopped: {err}. Try a lower learning rate (--lr, now {lr:g}). Last good: {kept}")
             val_loss, val_acc = evaluate(net, self.data["x_val"], self.data["y_val"])
+            if not val_loss <= DIVERGED:  # also true for nan: the weights (or batch norm's statistics) blew up
+                sys.exit(
+                    f"Training stopped: the validation loss became {val_loss:.3g} after epoch {epoch} (training loss "
+                    f"{train_loss:.3g}). Try a lower learning rate (--lr, now {self.opt.lr:g}). "
+                    f"Last good: {self.kept()}"
+                )
             seconds = time.perf_counter() - start_time
             print(
                 f"epoch {epoch:2d}/{epochs}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  "
@@ -200,6 +231,15 @@ class Run:
             self.epoch = epoch
             self.save()
             write_metrics(self.out, self.history)
+
+    def kept(self):
+        return self.out / "best.npz" if (self.out / "best.npz").exists() else "none saved yet"
+
+    def clear(self):
+        """--overwrite: remove the old run's outputs before the new run saves anything, so a
+        killed run never leaves its best.npz beside the old run's summary and curves."""
+        for name in OUTPUTS:
+            (self.out / name).unlink(missing_ok=True)
 
     def meta(self):
         rngs = {k: r.bit_generator.state for k, r in self.rngs.items()}
@@ -217,7 +257,7 @@ class Run:
     def finish(self, net):
         """Test best.npz, write summary.json and curves.png; return the summary."""
         best = load_checkpoint(self.out / "best.npz")
-        restore_model(self.out / "best.npz", net, best)
+        restore_model(self.out / "best.npz", self.model, best)  # net shares its arrays
         _, val_acc = evaluate(net, self.data["x_val"], self.data["y_val"])
         test_loss, test_acc = evaluate(net, self.data["x_test"], self.data["y_test"])
         summary = {
@@ -228,7 +268,7 @@ class Run:
             "test_acc": test_acc,
             "train_seconds": sum(h["seconds"] for h in self.history),
         }
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_text(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
         plot_curves(self.history, self.out / "curves.png")
         print(f"best.npz (epoch {best.meta['epoch']}): validation accuracy {val_acc:.2%}")
         print(f"test accuracy of best.npz: {test_acc:.2%} (test loss {test_loss:.4f})")
@@ -237,7 +277,8 @@ class Run:
 
 
 def main(argv=None, recipe=Recipe(), description=__doc__):
-    args = build_parser(description, recipe.extra_options, dict(recipe.defaults), recipe.out).parse_args(argv)
+    parser = build_parser(description, recipe.extra_options, dict(recipe.defaults), recipe.out, recipe.parallel)
+    args = parser.parse_args(argv)
     reuse_freed_memory()  # shared/memory.py: reuse big buffers between batches (speed only)
     try:
         run = Run(args, recipe)
@@ -245,6 +286,8 @@ def main(argv=None, recipe=Recipe(), description=__doc__):
         sys.exit(f"cannot resume: {err}")
     except (OptionError, DatasetNotFound, IDXError, ValueError) as err:
         sys.exit(f"error: {err}")
+    if args.overwrite:
+        run.clear()
     data = run.data
     print(
         f"CNN with {count_parameters(run.model):,} parameters on {run.info['dataset_name']} ({run.info['source']}): "
@@ -257,7 +300,7 @@ def main(argv=None, recipe=Recipe(), description=__doc__):
 
 
 def write_metrics(out, history):
-    with (out / "metrics.csv").open("w", newline="") as fh:
+    with replacing(out / "metrics.csv", "w") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(history[0]))
         writer.writeheader()
         writer.writerows(history)

@@ -1,6 +1,7 @@
 """What each regularizer buys: the same training five times, switching the techniques on one by one.
 
     python -m stage08_regularization.ablation [--dataset mnist-sample] [--epochs 20] [--out runs/stage08-ablation]
+                                              [--resume | --overwrite]
 
 Runs stage 8's training (same seed, epochs, schedule and everything else) as
     base          stage 7's network: no batch norm, no dropout, no augmentation
@@ -10,16 +11,21 @@ Runs stage 8's training (same seed, epochs, schedule and everything else) as
     all           the three together (stage 8's default)
 and writes ablation.md (the table), ablation.json and ablation.png: training and
 validation loss side by side, so the gap between them (overfitting) can be seen
-closing. Each run's own folder (checkpoints, metrics) is kept under --out.
+closing. Each run's own folder (checkpoints, metrics) is kept under --out. As train does,
+it refuses to replace runs already there: --resume finishes the runs that are not done
+(and reuses the finished ones), --overwrite starts them all anew.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from stage07_full_cnn.checkpoint import load_checkpoint
+from shared.files import FileProblem, writable_folder, write_text
+from shared.pictures import save_figure
+from stage07_full_cnn.checkpoint import CheckpointError, load_checkpoint
 from stage08_regularization.train import main as train
 
 OFF = ["--no-batch-norm", "--dropout", "0", "--no-augment"]
@@ -37,16 +43,44 @@ def main(argv=None):
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("runs/stage08-ablation"))
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish the runs under --out that are not done")
+    again.add_argument("--overwrite", action="store_true", help="replace the runs under --out")
     args = parser.parse_args(argv)
+    folders = {name: args.out / name.replace("+", "").replace(" ", "-") for name in RUNS}
+    try:
+        writable_folder(args.out, "--out")
+    except FileProblem as err:
+        sys.exit(f"error: {err}")
+    held = [f.name for f in folders.values() if any((f / n).exists() for n in ("last.npz", "best.npz", "summary.json"))]
+    if held and not (args.resume or args.overwrite):  # checked for all five before any training
+        sys.exit(
+            f"error: --out {args.out} already holds the runs {', '.join(held)}; finish them with --resume, "
+            f"replace them with --overwrite, or choose another --out"
+        )
     results = {}
     for name, switches in RUNS.items():
-        folder = args.out / name.replace("+", "").replace(" ", "-")
+        folder = folders[name]
         print(f"\n=== {name} ===", flush=True)
-        common = ["--dataset", args.dataset, "--epochs", str(args.epochs), "--no-progress", "--overwrite"]
-        summary = train([*common, *switches, "--out", str(folder)])
+        common = ["--epochs", str(args.epochs), "--no-progress", "--out", str(folder)]
+        if args.resume and finished(folder, args.epochs):
+            summary = json.loads((folder / "summary.json").read_text())
+            print(f"{folder} is finished: its summary.json is reused")
+        elif args.resume and (folder / "last.npz").exists():
+            summary = train([*common, "--resume"])
+        else:
+            summary = train([*common, "--dataset", args.dataset, *switches, "--overwrite"])
         history = load_checkpoint(folder / "last.npz").meta["history"]
         results[name] = {"summary": summary, "history": history}
     write(results, args)
+
+
+def finished(folder, epochs):
+    """Whether the run in `folder` has trained all `epochs` epochs and written its summary."""
+    try:
+        return (folder / "summary.json").is_file() and load_checkpoint(folder / "last.npz").meta["epoch"] == epochs
+    except CheckpointError:
+        return False
 
 
 def write(results, args):
@@ -66,17 +100,12 @@ def write(results, args):
         )
     table = "\n".join(lines)
     print("\n" + table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ablation.md").write_text(table + "\n")
-    (args.out / "ablation.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {write_text(args.out / 'ablation.md', table + chr(10))}")
+    print(f"wrote {write_text(args.out / 'ablation.json', json.dumps(results, indent=2) + chr(10))}")
     plot(results, args.out / "ablation.png")
-    print(f"\nwrote {args.out}/ablation.md, ablation.json and ablation.png")
 
 
 def plot(results, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
@@ -92,8 +121,7 @@ def plot(results, path):
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=9)  # below: hides nothing
     fig.suptitle("Where the training loss falls far below the validation loss, the network overfits", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from shared.benchmark import benchmark_images, machine_info, machine_line, median_time
+from shared.files import FileProblem, writable_folder, write_text
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import softmax_cross_entropy
 from stage06_optimizers.optimizers import Adam
@@ -82,6 +84,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=400, help="steps per side (default 400)")
     parser.add_argument("--out", type=Path, default=Path("runs/stage08"))
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        sys.exit(f"error: --rounds {args.rounds}: time at least 1 step per side (400 is usual)")
+    try:
+        writable_folder(args.out, "--out")  # before the minutes of measuring, not after them
+    except FileProblem as err:
+        sys.exit(f"error: {err}")
     reuse_freed_memory()
     x, y, note = benchmark_images(64 * BATCHES)
     trainers = {name: Trainer(*switches) for name, switches in SIDES.items()}
@@ -115,10 +123,9 @@ def main(argv=None):
     ]
     table = "\n".join(lines)
     print(table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cost.md").write_text(table + f"\n\nMeasured on: {machine_line()}.\n")
+    write_text(args.out / "cost.md", table + f"\n\nMeasured on: {machine_line()}.\n")
     payload = {"ms_per_step": ms, "times_s": times, "share": share, "machine": machine_info()}
-    (args.out / "cost.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_text(args.out / "cost.json", json.dumps(payload, indent=2) + "\n")
 
 
 if __name__ == "__main__":

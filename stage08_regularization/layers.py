@@ -39,6 +39,12 @@ class BatchNorm(Layer):
         self.buffers["running_var"] += m * var * (count / max(count - 1, 1))
         return out
 
+    def buffer_problem(self):
+        negative = np.flatnonzero(self.buffers["running_var"] < 0)
+        if negative.size:
+            return f"running_var is negative in channel {negative[0]}: a variance is never below 0"
+        return None
+
     def backward(self, dout):
         dx, self.grads["gamma"], self.grads["beta"] = batchnorm_backward(dout, self._cached())
         return dx

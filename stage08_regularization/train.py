@@ -20,20 +20,22 @@ as stage 7 does, and dropout draws its masks in order from one generator.
 
 from __future__ import annotations
 
+import math
+
 from stage07_full_cnn import train
-from stage07_full_cnn.options import OptionError
+from stage07_full_cnn.options import BadValue
 from stage08_regularization.model import DEFAULTS, augment_batch, build_from_config
 
 
-def build(config, init_rng, noise_rng):
-    if not 0 <= config["dropout"] < 1:
-        raise OptionError(f"--dropout {config['dropout']}: drop a share of at least 0 and below 1 (0.5 is usual)")
-    return build_from_config(config, init_rng, noise_rng)
+def check(config):
+    if not (math.isfinite(config["dropout"]) and 0 <= config["dropout"] < 1):
+        raise BadValue("dropout", config["dropout"], "drop a share of at least 0 and below 1 (0.5 is usual)")
 
 
 RECIPE = train.Recipe(
     stage="stage08_regularization",
-    build=build,
+    build=build_from_config,
+    check=check,
     augment=augment_batch,
     extra_options=(
         ("--batch-norm", bool, "batch norm after each conv block", DEFAULTS["batch_norm"]),

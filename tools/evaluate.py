@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.files import write_text
 from shared.preprocess import to_float
 from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.parallel import DataParallel
-from tools.loader import load_model_or_exit, load_test_set_or_exit
+from tools.loader import load_model_or_exit, load_test_set_or_exit, out_folder_or_exit
 
 
 def confusion_matrix(y_true, y_pred, k):
@@ -52,6 +53,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, help="default: the checkpoint's folder")
     args = parser.parse_args(argv)
     model, meta = load_model_or_exit(args.checkpoint)
+    out = out_folder_or_exit(args.out or args.checkpoint.parent)  # before the work, not after it
     info = meta["data"]
     data = load_test_set_or_exit(meta, args.dataset, args.data_dir)
     x = to_model_input(to_float(data.test_images, info["mean"], info["std"]))
@@ -62,21 +64,17 @@ def main(argv=None):
     print(f"{args.checkpoint} (epoch {meta['epoch']}) on {data.name} test set: {len(y)} images")
     text = f"test accuracy: {(pred == y).mean():.2%}\n\n{report(cm, data.class_names)}"
     print(text)
-    out = args.out or args.checkpoint.parent
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.md").write_text(text + "\n")
+    print(f"\nwrote {write_text(out / 'evaluation.md', text + chr(10))}")
     plot_confusion(cm, data.class_names, out / "confusion.png")
     wrong = np.flatnonzero(pred != y)
     plot_misclassified(data.test_images, y, pred, wrong[:40], data.class_names, out / "misclassified.png")
-    print(f"\nwrote {out / 'evaluation.md'}, {out / 'confusion.png'} and {out / 'misclassified.png'}")
     return cm
 
 
 def plot_confusion(cm, names, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     im = ax.imshow(np.log1p(cm), cmap="Blues")
@@ -89,15 +87,13 @@ def plot_confusion(cm, names, path):
     ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set; colour: log count)")
     fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_misclassified(images, y, pred, idx, names, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     cols = 8
     rows = max(1, -(-len(idx) // cols))
@@ -110,8 +106,7 @@ def plot_misclassified(images, y, pred, idx, names, path):
         ax.set_title(f"{names[y[i]]}{arrow}{names[pred[i]]}", fontsize=10)
     fig.suptitle("Misclassified test images (true → predicted)", fontsize=12)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 if __name__ == "__main__":

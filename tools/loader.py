@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from shared.datasets import DatasetNotFound, load_dataset
+from shared.files import FileProblem, writable_folder
 from shared.idx import IDXError
 from stage07_full_cnn.checkpoint import CheckpointError, check_meta, load_checkpoint, restore_model, stage_of
 from stage07_full_cnn.model import NUM_CLASSES
@@ -61,6 +62,17 @@ def load_test_set_or_exit(meta, dataset=None, data_dir=None):
     trained_on = config.get("dataset") if Path(str(config.get("dataset"))).is_absolute() else None
     name = dataset or trained_on or meta["data"]["dataset_name"]
     try:
-        return load_dataset(name, data_dir or config.get("data_dir"), test_only=True)
+        data = load_dataset(name, data_dir or config.get("data_dir"), test_only=True)
     except (DatasetNotFound, IDXError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    if len(data.test_images) == 0:
+        sys.exit(f"error: {data.name} ({data.source}) has no test images; give a dataset with some (--dataset)")
+    return data
+
+
+def out_folder_or_exit(out):
+    """The tools' --out: created, and proved writable before any work is done."""
+    try:
+        return writable_folder(out, "--out")
+    except FileProblem as err:
         sys.exit(f"error: {err}")

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from shared.files import FileProblem, check_input
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
 from stage07_full_cnn.model import to_model_input
@@ -53,7 +54,10 @@ def open_grayscale(source) -> np.ndarray:
 def read_grayscale(path) -> np.ndarray:
     """The image at `path` as float grayscale in [0, 1], (H, W), turned upright."""
     try:
+        check_input(path, "image")  # before opening: a FIFO would block forever
         return open_grayscale(path)
+    except FileProblem as err:
+        raise ImageError(str(err)) from None
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except Image.DecompressionBombError as err:
@@ -69,6 +73,8 @@ def to_grayscale(img) -> np.ndarray:
         return np.clip(np.asarray(img, dtype=np.float64) / 65535.0, 0.0, 1.0)
     if img.mode == "F":
         gray = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(gray).all():
+            return gray  # NaN or infinity: mnistify refuses it, naming the file
         return (gray - gray.min()) / max(gray.max() - gray.min(), 1e-12)
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     rgba = img.convert("RGBA") if has_alpha else None
@@ -86,6 +92,8 @@ def to_grayscale(img) -> np.ndarray:
 # --8<-- [start:mnistify]
 def mnistify(gray: np.ndarray, name="image") -> np.ndarray:
     """Grayscale (H, W) in [0, 1] -> a uint8 (28, 28) digit, bright on black, MNIST style."""
+    if not np.isfinite(gray).all():  # a float image (TIFF mode F) can hold NaN or infinity
+        raise ImageError(f"{name}: some pixels are NaN or infinite; save the image with finite values")
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 0.5:  # light paper: make the ink the bright part
         gray, border = 1.0 - gray, 1.0 - border

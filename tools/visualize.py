@@ -19,7 +19,7 @@ from shared.preprocess import to_float
 from stage01_fc.layers import Flatten, ReLU
 from stage04_im2col.layers import Conv2D
 from stage07_full_cnn.model import to_model_input
-from tools.loader import load_model_or_exit, load_test_set_or_exit
+from tools.loader import load_model_or_exit, load_test_set_or_exit, out_folder_or_exit
 
 
 def main(argv=None):
@@ -28,14 +28,15 @@ def main(argv=None):
     parser.add_argument("--index", type=int, default=0, help="which test image to show")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from shared.pictures import save_figure
+
     model, meta = load_model_or_exit(args.checkpoint)
-    out = args.out or args.checkpoint.parent
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_folder_or_exit(args.out or args.checkpoint.parent)  # checked before anything is drawn
+    data = load_test_set_or_exit(meta)
+    if not 0 <= args.index < len(data.test_images):
+        parser.exit(2, f"error: --index {args.index}: the test set has images 0 to {len(data.test_images) - 1}\n")
 
     convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
     w = convs[0].params["W"][:, 0]  # (32, 5, 5): the first conv's kernels, for any stage's network
@@ -46,13 +47,9 @@ def main(argv=None):
         ax.axis("off")
     fig.suptitle("The 32 first-layer filters (5x5; red positive, blue negative)")
     fig.tight_layout()
-    fig.savefig(out / "filters.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "filters.png", dpi=110)
 
     info = meta["data"]
-    data = load_test_set_or_exit(meta)
-    if not 0 <= args.index < len(data.test_images):
-        parser.exit(2, f"error: --index {args.index}: the test set has images 0 to {len(data.test_images) - 1}\n")
     image = data.test_images[args.index]
     h = to_model_input(to_float(image[None], info["mean"], info["std"]))
     stages = {}
@@ -83,9 +80,7 @@ def main(argv=None):
         f"Feature maps for test image {args.index} (a '{label}'), first 8 channels after each step, "
         "one colour scale per row"
     )
-    fig.savefig(out / "feature_maps.png", dpi=110)
-    plt.close(fig)
-    print(f"wrote {out / 'filters.png'} and {out / 'feature_maps.png'}")
+    save_figure(fig, out / "feature_maps.png", dpi=110)
 
 
 if __name__ == "__main__":

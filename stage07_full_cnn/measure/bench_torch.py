@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.benchmark import benchmark_images, machine_info, machine_line
+from shared.files import write_text
 from shared.memory import reuse_freed_memory
 from shared.preprocess import minibatches
 from stage06_optimizers.optimizers import Adam
@@ -140,7 +141,7 @@ def main(argv=None):
     table = "\n".join(lines)
     print("\n" + table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_torch.md").write_text(table + f"\n\nMeasured on: {machine_line()}.\n")
+    write_text(args.out / "bench_torch.md", table + f"\n\nMeasured on: {machine_line()}.\n")
     payload = {
         "data": note,
         "runs": runs,
@@ -150,15 +151,14 @@ def main(argv=None):
         "inference_ratio": ratio_infer,
         "machine": info,
     }
-    (args.out / "bench_torch.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_text(args.out / "bench_torch.json", json.dumps(payload, indent=2) + "\n")
     plot(epoch_s, infer_ips, args.out / "bench_torch.png")
 
 
 def plot(epoch_s, infer_ips, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from shared.pictures import save_figure
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.5))
     names, colors = ["NumPy (this repo)", "PyTorch CPU"], ["C0", "C1"]
@@ -172,8 +172,7 @@ def plot(epoch_s, infer_ips, path):
                 f"{p.get_height():.0f}", (p.get_x() + p.get_width() / 2, p.get_height()), ha="center", va="bottom"
             )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.benchmark import benchmark_images, machine_info, machine_line, matmul_gflops, median_time
+from shared.files import write_text
 from shared.memory import reuse_freed_memory
 from shared.preprocess import minibatches
 from stage01_fc.functional import softmax_cross_entropy
@@ -183,8 +184,8 @@ def main(argv=None):
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()
-    (args.out / "speed.md").write_text(table + f"\n\nMeasured on: {machine}.\n")
-    (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_text(args.out / "speed.md", table + f"\n\nMeasured on: {machine}.\n")
+    write_text(args.out / "speed.json", json.dumps(results, indent=2) + "\n")
     print(f"\nsaved {args.out}/speed.md and speed.json")
 
 

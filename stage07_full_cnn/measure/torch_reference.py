@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.files import write_text
 from shared.preprocess import minibatches
 from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn
@@ -135,7 +136,7 @@ def main(argv=None):
         "history": history,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text(args.out / "summary.json", json.dumps(summary, indent=2) + "\n")
     print(
         f"epoch {args.epochs} (validation {val_acc:.2%}): test accuracy {test_acc:.2%}; wrote {args.out}/summary.json"
     )
