@@ -48,7 +48,10 @@ ROOT = DOCS.parent
 RESULTS = DOCS / "results"
 
 # (page, the number as written) -> why it stays without a results file. Keep it tiny.
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    ("docs/data.md", "0.1307"): "full MNIST's published mean pixel, quoted, not measured here (no full MNIST offline)",
+    ("docs/data.md", "0.3081"): "full MNIST's published standard deviation, quoted likewise",
+}
 
 # % and x (a ratio) right after the number; a word unit after one space. 5x5 and 784 x 10 are shapes.
 UNITS = r"%|x(?!\s?\d)|\s(?:ms|µs|s|min|h|times|GFLOP/s|img/s|images/s|MB|GB|MiB|GiB)\b"
@@ -78,7 +81,7 @@ FORMATS = {
 class Value:
     """A number found in a results file, with the decimals it was written with (None: exact)."""
 
-    __slots__ = ("value", "decimals", "source")
+    __slots__ = ("decimals", "source", "value")
 
     def __init__(self, value, decimals, source):
         self.value, self.decimals, self.source = value, decimals, source

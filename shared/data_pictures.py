@@ -5,7 +5,7 @@
 writes digits.png (the embedded sample) and, where Fashion-MNIST is installed
 (Debian's dataset-fashion-mnist, or a downloaded copy), fashion.png. The images are
 the first test images of each class, as stored: uint8, 28x28, ink bright. It also writes
-datasets.json: each drawn dataset's image counts, and the training/validation split the
+datasets.json: each drawn dataset's image counts, its images' mean centre of mass, and the training/validation split the
 training programs make of it (the counts the pages state, checked by docs/test_numbers.py).
 """
 
@@ -49,7 +49,16 @@ def counts(data):
         "test": len(data.test_labels),
         "pixels": int(np.prod(data.test_images.shape[1:])),
     }
-    return n | {"total": n["train"] + n["test"], "train_after_split": len(train), "validation": len(val)}
+    n |= {"total": n["train"] + n["test"], "train_after_split": len(train), "validation": len(val)}
+    return n | {"mean_centre_of_mass": centre_of_mass(np.concatenate([data.train_images, data.test_images]))}
+
+
+def centre_of_mass(images):
+    """The mean (row, column) of the images' ink-weighted centres: where predict puts a digit's centre."""
+    ink = images.astype(np.float64)
+    rows, cols = np.mgrid[: images.shape[1], : images.shape[2]]
+    total = ink.sum(axis=(1, 2))
+    return [float(((ink * grid).sum(axis=(1, 2)) / total).mean()) for grid in (rows, cols)]
 
 
 def main(argv=None):
