@@ -28,6 +28,8 @@ min, x, times, GFLOP/s, img/s, ...). What it skips, and why:
   list items, years, counts of things in the text ("four shapes"). The architecture's
   counts that matter are checked where they carry a separator (454,922 parameters), and
   docs/results/stage07/network.json, written from the model by its pictures program, backs them;
+* a target: a number right after "target", or after "at least", "under", ">=", ... where
+  "target" comes shortly before ("target 2.5x", "(target >= 96%)", "Targets: at least 98.5%");
 * a number glued to a word (float32, conv2, stage08, 5th) and version numbers after a
   package or license name (Python 3.11, NumPy 2.4, PyTorch 2.13, CC BY-SA 3.0).
 
@@ -59,6 +61,10 @@ CLAIM = re.compile(
     r"(?<![\w./])(?<!\w-)(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<exp>e[-+]?\d+)?"
     rf"(?![\w.]?\d)(?P<unit>{UNITS})?"
 )
+# a goal the project set, not a measurement: "(target >= 96%)", "Targets: at least 98.5% on ..."
+TARGET = re.compile(
+    r"target(?:s)?\b(?:[^.;]|\.\d){0,80}?(?:target:?|at least|at most|under|below|above|>=|<=|>|<)\s*$", re.I
+)
 VERSIONED = re.compile(r"(?:Python|NumPy|PyTorch|torch|mlxtend|BY-SA|Apache-|MathJax|version|v)\s?$", re.I)
 RENDER = re.compile(r"\{\{\s*(?P<path>[^:{}\s]+):(?P<key>[^|{}\s]+)\s*(?:\|\s*(?P<fmt>\w+)\s*)?\}\}")
 
@@ -79,34 +85,39 @@ FORMATS = {
 
 
 class Value:
-    """A number found in a results file, with the decimals it was written with (None: exact)."""
+    """A number found in a results file, with the decimals it was written with (None: exact).
 
-    __slots__ = ("decimals", "source", "value")
+    A series value (a row of a CSV file, an item of a JSON list: one epoch of a run's
+    history, one layer of a profile) backs a page's number only where the page cites
+    its file (see `cites`): thousands of them would otherwise back almost any number
+    by chance, and one epoch's validation accuracy is not a run's test accuracy."""
 
-    def __init__(self, value, decimals, source):
-        self.value, self.decimals, self.source = value, decimals, source
+    __slots__ = ("decimals", "series", "source", "value")
+
+    def __init__(self, value, decimals, source, series=False):
+        self.value, self.decimals, self.source, self.series = value, decimals, source, series
 
 
-def _text_numbers(text, source):
+def _text_numbers(text, source, series=False):
     for m in re.finditer(r"(?<![\w.])-?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(e[-+]?\d+)?", text):
         whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or ""
         decimals = None if exp else len(frac) - 1 if frac else 0
-        yield Value(float(whole.replace(",", "") + frac + exp), decimals, source)
+        yield Value(float(whole.replace(",", "") + frac + exp), decimals, source, series)
 
 
-def _json_numbers(node, source):
+def _json_numbers(node, source, series=False):
     if isinstance(node, bool):
         return
     if isinstance(node, (int, float)):
-        yield Value(float(node), None, source)  # a JSON number is the value itself, to full precision
+        yield Value(float(node), None, source, series)  # a JSON number is the value itself, to full precision
     elif isinstance(node, str):
-        yield from _text_numbers(node, source)
+        yield from _text_numbers(node, source, series)
     elif isinstance(node, dict):
         for item in node.values():
-            yield from _json_numbers(item, source)
+            yield from _json_numbers(item, source, series)
     elif isinstance(node, list):
         for item in node:
-            yield from _json_numbers(item, source)
+            yield from _json_numbers(item, source, True)
 
 
 def results_values(results=RESULTS):
@@ -120,7 +131,7 @@ def results_values(results=RESULTS):
             with path.open(newline="") as f:
                 for row in csv.reader(f):
                     for cell in row:
-                        values += _text_numbers(cell, source) if re.fullmatch(r"[-+.\deE]+", cell) else []
+                        values += _text_numbers(cell, source, True) if re.fullmatch(r"[-+.\deE]+", cell) else []
         elif path.suffix in (".md", ".txt"):
             values += _text_numbers(path.read_text(), source)
     return values
@@ -159,6 +170,8 @@ def claims(text):
         num, exp, unit = m.group("num"), m.group("exp"), m.group("unit")
         if VERSIONED.search(text[max(0, m.start() - 12) : m.start()]):
             continue
+        if TARGET.search(text[max(0, m.start() - 100) : m.start()]) or text[: m.start()].rstrip().endswith("target"):
+            continue  # a target, not a result
         if "." not in num and "," not in num and not exp and not unit:
             continue  # a plain integer: structural (see the module's docstring)
         if re.match(r"[^\W\d]", text[m.end() : m.end() + 1]) and not unit:
@@ -191,8 +204,21 @@ def matches(claim_value, decimals, unit, value, exponent=False):
     return False
 
 
+def cites(text, source, names):
+    """Does the page name the results file `source` (a path under docs/results/): its folder
+    (results/stage07/, also as a link or snippet path), or its file name where no other
+    results file has that name?"""
+    folder, _, name = source.rpartition("/")
+    cited = folder and re.search(rf"results/{re.escape(folder)}(?![\w-])", text)
+    return bool(cited) or (names.count(name) == 1 and name in text)
+
+
 def unbound(text, values):
     """The claims in `text` that no results value backs: [(line, written)]."""
+    names = [v.source.rpartition("/")[2] for v in {v.source: v for v in values}.values()]
+    sources = {v.source for v in values if v.series}
+    allowed = {source for source in sources if cites(text, source, names)}
+    values = [v for v in values if not v.series or v.source in allowed]
     out = []
     for line, written, value, decimals, unit in claims(text):
         exponent = "e" in written.split()[0]
