@@ -13,7 +13,20 @@ Two ways to bind a number in README.md or docs/*.md to a committed results file
   fraction, shown as a percentage), "33.5 s" one that rounds to 33.5 (33.47 does), "1.76x"
   one that rounds to 1.76, "454,922" the integer 454922; "29.0 ms" also matches 0.0290 s.
   A value written with fewer decimals than the prose claims does not match ("33.47 s" is
-  not backed by a table cell "33.5").
+  not backed by a table cell "33.5"). A number in exponent form ("1e-15", "4e-9") matches
+  a value with the same significant digits written ("1.2e-15" is "1e-15").
+
+Which values can back a number: every scalar of every results file (a JSON number outside
+any list, a number in a .md or .txt file), wherever the page is; and a series value (a row
+of a CSV file, an item of a JSON list: one epoch of a run, one layer of a profile) only where
+the page cites its file: names its folder (results/stage07/, as a path, link or snippet) or,
+if no other results file has that name, the file itself. Thousands of per-epoch values
+would otherwise back almost any number by chance, and one epoch's validation accuracy is
+not a run's test accuracy.
+
+Known limit: a number written with one or two significant digits ("5%", "0.1", "4x") is
+matched by many values and so is only weakly bound; the test's bite is on the figures
+written to three or more digits, which is how this site states its results.
 
 Which numbers the test checks (`claims`): every number with a decimal point, a thousands
 separator or an exponent, and every integer followed by a unit of measurement (%, s, ms,
@@ -85,12 +98,8 @@ FORMATS = {
 
 
 class Value:
-    """A number found in a results file, with the decimals it was written with (None: exact).
-
-    A series value (a row of a CSV file, an item of a JSON list: one epoch of a run's
-    history, one layer of a profile) backs a page's number only where the page cites
-    its file (see `cites`): thousands of them would otherwise back almost any number
-    by chance, and one epoch's validation accuracy is not a run's test accuracy."""
+    """A number found in a results file, with the decimals it was written with (None: exact);
+    `series`: one of a CSV file's rows or a JSON list's items (see the module's docstring)."""
 
     __slots__ = ("decimals", "series", "source", "value")
 

@@ -63,6 +63,17 @@ def test_a_number_no_file_holds_fails(values):
     assert pn.unbound("took 33.47 s", [pn.Value(33.5, 1, "t.md")]) == [(1, "33.47 s")]  # more precise than the data
 
 
+def test_a_series_value_backs_only_a_page_that_cites_its_file():
+    """One epoch's validation accuracy in some metrics.csv must not back a run's test accuracy elsewhere."""
+    epoch = pn.Value(0.9272, None, "stage08/fashion/metrics.csv", series=True)
+    other = pn.Value(1.0, None, "stage07/metrics.csv", series=True)
+    assert pn.unbound("the last epoch 92.72%", [epoch, other]) == [(1, "92.72%")]
+    assert pn.unbound("the last epoch 92.72% (docs/results/stage08/fashion/)", [epoch, other]) == []
+    assert pn.unbound("92.72% (results/stage08/fashion-ablation/)", [epoch, other]) == [(1, "92.72%")]
+    scalar = pn.Value(0.9272, None, "stage08/fashion/summary.json")
+    assert pn.unbound("the last epoch 92.72%", [scalar]) == []
+
+
 def test_what_the_checker_skips():
     skipped = [
         "```bash\nnox -s stage07 -- --epochs 20 --lr 0.001\n```",
