@@ -60,7 +60,10 @@ def test_a_number_no_file_holds_fails(values):
     assert pn.unbound(line.format("96.50%"), values) == []  # stage07/summary.json: test_acc 0.965
     assert pn.unbound(line.format("96.5%"), values) == []  # the same, rounded further
     assert pn.unbound(line.format("96.500%"), values) == []  # a JSON value is exact
-    assert pn.unbound("took 33.47 s", [pn.Value(33.5, 1, "t.md")]) == [(1, "33.47 s")]  # more precise than the data
+    table_cell = [pn.Value(33.5, 1, "speed.md")]  # a table written to one decimal
+    assert pn.unbound("took 33.5 s", table_cell) == [] and pn.unbound("took 34 s", table_cell) == []
+    assert pn.unbound("took 33.50 s", table_cell) == [(1, "33.50 s")]  # more precise than the data
+    assert pn.unbound("took 33.47 s", [pn.Value(33.4712, None, "speed.json")]) == []
 
 
 def test_a_series_value_backs_only_a_page_that_cites_its_file():
