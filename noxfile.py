@@ -163,6 +163,13 @@ def figures(session):
     session.run("cp", "runs/explorer/explorer.png", "docs/results/explorer/", external=True)
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
+    tiny = ["--dataset", "mnist-sample", "--limit", "70", "--epochs", "30", "--no-progress", "--overwrite"]
+    session.run(
+        "python", "-m", "stage07_full_cnn.train", *tiny, "--out", "runs/figures-tiny"
+    )  # stage 7's debugging recipe
+    session.run("mkdir", "-p", f"{results}/tiny", external=True)
+    for name in ("metrics.csv", "summary.json"):
+        session.run("cp", f"runs/figures-tiny/{name}", f"{results}/tiny/", external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
     session.run("python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation")
     for name in ("ablation.md", "ablation.json", "ablation.png"):
