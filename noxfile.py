@@ -119,7 +119,8 @@ def docs(session):
 
 @nox.session(python=PYTHON)
 def figures(session):
-    """Regenerate every table and figure under docs/results (a few minutes; not the speed runs)."""
+    """Regenerate the tables and figures under docs/results (a few minutes; not the speed runs, nor the
+    long or one-off runs that the home page lists, whose folders name their command)."""
     install(session)
     session.run("python", "-m", "shared.data_pictures", "--out", "docs/results/data")
     for package in (  # the explanatory pictures of stages 1 to 7
