@@ -57,6 +57,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -76,7 +77,7 @@ CLAIM = re.compile(
 )
 # a goal the project set, not a measurement: "(target >= 96%)", "Targets: at least 98.5% on ..."
 TARGET = re.compile(
-    r"target(?:s)?\b(?:[^.;]|\.\d){0,80}?(?:target:?|at least|at most|under|below|above|>=|<=|>|<)\s*$", re.I
+    r"\btargets?(?::|\b(?:[^.;]|\.\d){0,80}?(?:at least|at most|under|below|above|>=|<=|>|<))?\s*$", re.I
 )
 VERSIONED = re.compile(r"(?:Python|NumPy|PyTorch|torch|mlxtend|BY-SA|Apache-|MathJax|version|v)\s?$", re.I)
 RENDER = re.compile(r"\{\{\s*(?P<path>[^:{}\s]+):(?P<key>[^|{}\s]+)\s*(?:\|\s*(?P<fmt>\w+)\s*)?\}\}")
@@ -172,14 +173,23 @@ def prose(text):
     return text
 
 
+class Claim(NamedTuple):
+    line: int
+    written: str  # as on the page: "96.50%", "1e-15", "33.5 s"
+    value: float
+    decimals: int  # after the point (of the mantissa, for an exponent form)
+    unit: str
+    exponent: bool
+
+
 def claims(text):
-    """(line, the number as written, value, decimals, unit) for each number the text states."""
+    """Each number the text states, as a Claim."""
     text = prose(text)
     for m in CLAIM.finditer(text):
         num, exp, unit = m.group("num"), m.group("exp"), m.group("unit")
         if VERSIONED.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if TARGET.search(text[max(0, m.start() - 100) : m.start()]) or text[: m.start()].rstrip().endswith("target"):
+        if TARGET.search(text[max(0, m.start() - 100) : m.start()]):
             continue  # a target, not a result
         if "." not in num and "," not in num and not exp and not unit:
             continue  # a plain integer: structural (see the module's docstring)
@@ -187,8 +197,8 @@ def claims(text):
             continue  # glued to a word (5th, 3s)
         line = text.count("\n", 0, m.start()) + 1
         decimals = len(num.split(".")[1]) if "." in num else 0
-        written = m.group(0).strip()
-        yield line, written, float(num.replace(",", "") + (exp or "")), decimals, (unit or "").strip()
+        value = float(num.replace(",", "") + (exp or ""))
+        yield Claim(line, m.group(0).strip(), value, decimals, (unit or "").strip(), bool(exp))
 
 
 def matches(claim_value, decimals, unit, value, exponent=False):
@@ -228,14 +238,11 @@ def unbound(text, values):
     sources = {v.source for v in values if v.series}
     allowed = {source for source in sources if cites(text, source, names)}
     values = [v for v in values if not v.series or v.source in allowed]
-    out = []
-    for line, written, value, decimals, unit in claims(text):
-        exponent = "e" in written.split()[0]
-        if exponent:
-            decimals = len(written.split("e")[0].split(".")[1]) if "." in written.split("e")[0] else 0
-        if not any(matches(value, decimals, unit, v, exponent) for v in values):
-            out.append((line, written))
-    return out
+    return [
+        (c.line, c.written)
+        for c in claims(text)
+        if not any(matches(c.value, c.decimals, c.unit, v, c.exponent) for v in values)
+    ]
 
 
 # ---------------------------------------------------------------- rendering (the mkdocs hook)

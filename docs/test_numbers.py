@@ -88,6 +88,7 @@ def test_what_the_checker_skips():
         "stage 8, 5x5 kernels on 28x28 images, 784 x 10, float32, conv2, the 5th epoch, two 3s, 20 epochs",
         '<img src="a.png" width="480"> <!-- 12.5% -->',
         "{{ stage07/summary.json:test_acc|pct }}",
+        "(target >= 96%), target 2.5x, (target: at least 1.5x), Targets: at least 98.5% on the sample",
     ]
     for text in skipped:
         assert list(pn.claims(text)) == [], text
@@ -101,9 +102,10 @@ def test_what_the_checker_skips():
         "about 1e-15": (1e-15, ""),
         "at 82 GFLOP/s": (82, "GFLOP/s"),
         "within 12 ms": (12, "ms"),
+        "at least 98.5% on the sample": (98.5, "%"),  # no target named: a claim
     }
     for text, (value, unit) in checked.items():
-        assert [(v, u) for _, _, v, _, u in pn.claims(text)] == [(value, unit)], text
+        assert [(c.value, c.unit) for c in pn.claims(text)] == [(value, unit)], text
 
 
 def test_render():
