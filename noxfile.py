@@ -76,7 +76,7 @@ stage_session("stage08", "stage08_regularization", ["pictures", "train"])
 
 @nox.session(python=PYTHON)
 def bench(session):
-    """The full CNN's speed against this machine's arithmetic limit (one Fashion-MNIST epoch)."""
+    """The full CNN's speed against this machine's measured matmul rate (one Fashion-MNIST epoch)."""
     install(session)
     session.run("python", "-m", "stage07_full_cnn.measure.benchmark", *session.posargs)
 
@@ -138,7 +138,8 @@ def docs(session):
 
 @nox.session(python=PYTHON)
 def figures(session):
-    """Regenerate every table and figure under docs/results (a few minutes; not the speed runs)."""
+    """Regenerate the tables and figures under docs/results (a few minutes; not the speed runs, nor the
+    long or one-off runs that the home page lists, whose folders name their command)."""
     install(session)
     session.run("python", "-m", "shared.data_pictures", "--out", "docs/results/data")
     for package in (  # the explanatory pictures of stages 1 to 8
@@ -195,6 +196,13 @@ def figures(session):
     session.run("python", "-m", "stage07_full_cnn.measure.checkpoint_rule", *seeds, "--out", rule)
     for name in ("checkpoint_rule.md", "checkpoint_rule.json"):
         session.run("cp", f"{rule}/{name}", results, external=True)
+    tiny = ["--dataset", "mnist-sample", "--limit", "70", "--epochs", "30", "--no-progress", "--overwrite"]
+    session.run(
+        "python", "-m", "stage07_full_cnn.train", *tiny, "--out", "runs/figures-tiny"
+    )  # stage 7's debugging recipe
+    session.run("mkdir", "-p", f"{results}/tiny", external=True)
+    for name in ("metrics.csv", "summary.json"):
+        session.run("cp", f"runs/figures-tiny/{name}", f"{results}/tiny/", external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")
     session.run(
         "python", "-m", "stage08_regularization.ablation", "--out", "runs/figures-stage08-ablation", "--overwrite"

@@ -9,10 +9,13 @@ writes init_scales.png: a 10-layer ReLU network 784 -> 256 -> ... -> 256 -> 10
     Xavier    s = sqrt(1 / fan_in)   (Glorot's choice for equal fan-in and fan-out)
     small     s = 0.01
 The left panel is the standard deviation of each hidden layer's output (after its
-ReLU), the right one that of each Linear layer's weight gradient.
+ReLU), the right one that of each Linear layer's weight gradient. The same numbers go
+to init_scales.json, which backs the figures the stage page quotes.
 """
 
 from __future__ import annotations
+
+import json
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,8 +55,10 @@ def main(argv=None):
     data = load_sample()
     x, y = to_float(data.train_images[:512]).astype(np.float64), data.train_labels[:512]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    numbers = {}
     for name, scale in SCALES.items():
         activations, grads, loss = layer_statistics(scale, x, y)
+        numbers[name] = {"initial_loss": loss, "activation_std": activations, "dW_std": grads}
         label = f"{name} (initial loss {loss:.2f})"
         left.plot(range(1, len(activations) + 1), activations, "o-", label=label)
         right.plot(range(1, len(grads) + 1), grads, "o-", label=label)
@@ -64,6 +69,8 @@ def main(argv=None):
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 1))  # the legend below both panels, hiding no curve
     save_figure(fig, out / "init_scales.png", bbox_inches="tight")
+    (out / "init_scales.json").write_text(json.dumps(numbers, indent=2, default=float) + "\n")
+    print(f"wrote {out / 'init_scales.json'}")
 
 
 if __name__ == "__main__":

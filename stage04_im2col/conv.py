@@ -4,7 +4,7 @@ Why channels-last, (N, H, W, C)? The forward product cols @ W_mat has one row pe
 output pixel (n, i, j) and one column per filter f: it already IS the output in
 (N, H', W', F) order, so a reshape (free) finishes the layer, and the next
 layer's im2col reads channels as contiguous runs. In NCHW every layer would need
-a transpose copy of its output, and copies, not multiplies, dominate here.
+a transpose copy of its output: a pass over memory on top of the products.
 Weights keep PyTorch's (F, C, KH, KW) layout; reshaping them costs little.
 
 Backward, with dout_mat = dout reshaped to (N * H' * W', F):

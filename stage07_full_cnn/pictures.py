@@ -2,13 +2,17 @@
 
     python -m stage07_full_cnn.pictures [--out runs/stage07]
 
-writes network.png. Every shape is traced by running one digit through build_cnn,
-and every parameter count is read off its layers. Also writes start.json: the receptive
-field of the features the classifier reads (from the layers' kernels and strides), and
-the untrained network's loss and logit scale on the sample's first 256 training digits.
+writes network.png, and network.json: the same shapes and parameter counts as numbers,
+which back the home page's table (docs/page_numbers.py). Every shape is traced by
+running one digit through build_cnn, and every parameter count is read off its layers.
+Also writes start.json: the receptive field of the features the classifier reads (from
+the layers' kernels and strides), and the untrained network's loss and logit scale on
+the sample's first 256 training digits.
 """
 
 from __future__ import annotations
+
+import json
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -81,6 +85,12 @@ def main(argv=None):
             maps.append((NAMES[kind], h.shape[1:], count))
         elif kind == "ReLU":
             maps[-1] = (maps[-1][0] + "\n+ ReLU", *maps[-1][1:])
+    total = sum(c for _, _, c in maps)
+    layers = [
+        {"layer": name.replace("\n", " "), "output": list(shape), "parameters": count} for name, shape, count in maps
+    ]
+    (out / "network.json").write_text(json.dumps({"parameters": total, "layers": layers}, indent=2) + "\n")
+    print(f"wrote {out / 'network.json'}")
     fig, ax = plt.subplots(figsize=(13, 3.6))
     x = 0.0
     for k, (name, shape, count) in enumerate(maps):
@@ -97,7 +107,6 @@ def main(argv=None):
         if count:
             ax.text((x + right) / 2, -7.3, f"{count:,}\nparams", ha="center", va="top", fontsize=8, color="0.35")
         x = max(right, x + 1.2) + (2.2 if k < len(maps) - 1 else 0)  # room for the labels
-    total = sum(c for _, _, c in maps)
     ax.text(0, 5.6, f"Stage 7's CNN: {total:,} parameters; softmax cross-entropy on the 10 outputs", fontsize=11)
     ax.set_xlim(-0.5, x + 0.5)
     ax.set_ylim(-8.6, 6.3)

@@ -2,12 +2,13 @@
 own functions, which their own tests check)."""
 
 import importlib
+import json
 
 import pytest
 
 PICTURES = {
-    "shared.data_pictures": ["digits.png"],
-    "stage01_fc.pictures": ["init_scales.png"],
+    "shared.data_pictures": ["digits.png", "datasets.json"],
+    "stage01_fc.pictures": ["init_scales.png", "init_scales.json"],
     "stage01_fc.graph_picture": ["graph.png"],
     "stage02_naive_conv.pictures": ["sliding_window.png", "input_gradient.png"],
     "stage02_naive_conv.core_pictures": ["hand_kernels.png", "equivariance.png", "channels.png", "receptive_field.png"],
@@ -15,7 +16,7 @@ PICTURES = {
     "stage04_im2col.pictures": ["im2col.png", "col2im.png", "input_grad.png"],
     "stage05_strided_pool.pictures": ["strided_view.png"],
     "stage06_optimizers.pictures": ["trajectories.png", "schedules.png"],
-    "stage07_full_cnn.pictures": ["network.png"],
+    "stage07_full_cnn.pictures": ["network.png", "network.json", "start.json"],
     "stage08_regularization.pictures": ["augmented.png", "batchnorm.png", "dropout.png"],
 }
 
@@ -24,7 +25,10 @@ PICTURES = {
 def test_picture_command_writes_its_pictures(module, tmp_path):
     importlib.import_module(module).main(["--out", str(tmp_path)])
     for name in PICTURES[module]:
-        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{module} did not write {name}"
+        if name.endswith(".json"):  # the numbers behind the picture, which the pages quote
+            assert json.loads((tmp_path / name).read_text()), f"{module} wrote an empty {name}"
+        else:
+            assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{module} did not write {name}"
 
 
 def test_the_optimizer_trajectories_reach_the_valley():

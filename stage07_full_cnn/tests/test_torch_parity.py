@@ -17,7 +17,10 @@ moves a weight by lr; and the losses then drift apart at a rate no tolerance tig
 enough to catch a bug survives on every CPU.
 """
 
+import json
 import math
+import platform
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +43,7 @@ N32 = 8  # images in the float32 check
 # The longest sum in one float32 step is conv2's dW: each entry adds N * 14 * 14 products.
 # A K-term float32 sum is, with high probability, within about sqrt(K) * eps of the exact
 # one, relative to its size (Higham and Mary, "A new approach to probabilistic rounding
-# error analysis", 2019); measured errors are 2 to 8 eps.
+# error analysis", 2019). The errors measured are written to runs/parity/ (see record).
 TOL32 = math.sqrt(N32 * 14 * 14) * EPS32  # 4.7e-6
 # A pooled value is a 800-term dot product (conv2: 5 * 5 * 32), off by at most about
 # sqrt(800) * eps of the layer's scale; two window values can swap order only if they
@@ -105,6 +108,7 @@ def check_float64_step(torch):
     model = build_cnn(np.random.default_rng(0), np.float64)
     errors = relative_errors(*our_step(model, x, y), *torch_step(torch, torch_cnn(torch, model), x, y))
     assert max(errors.values()) <= TOL64, errors
+    return errors
 
 
 def check_float32_step(torch):
@@ -118,6 +122,7 @@ def check_float32_step(torch):
     assert gap > TIE_MARGIN, f"input has a near-tied pool window (gap {gap:.1e}): pick another seed"
     errors = relative_errors(*our_step(model, x, y), *torch_step(torch, torch_cnn(torch, exact), x, y))
     assert max(errors.values()) <= TOL32, {k: f"{v:.1e}" for k, v in errors.items()}
+    return errors
 
 
 def check_adam_float64(torch, adam=Adam, steps=30):
@@ -140,12 +145,27 @@ def check_adam_float64(torch, adam=Adam, steps=30):
         assert np.linalg.norm(to_torch_layout(name, params[name]) - ref) <= TOL64 * np.linalg.norm(ref), name
 
 
+def record(name, errors, tolerance, torch):
+    """The relative errors a check measured, to runs/parity/NAME.json (the results page quotes them)."""
+    folder = Path(__file__).resolve().parents[2] / "runs" / "parity"
+    folder.mkdir(parents=True, exist_ok=True)
+    cpu = platform.processor() or platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    summary = {"cpu": cpu, "torch": torch.__version__, "tolerance": tolerance, "max_error": max(errors.values())}
+    summary |= {"max_error_in_eps32": max(errors.values()) / EPS32, "errors": errors}
+    summary |= {"errors_in_eps32": {k: v / EPS32 for k, v in errors.items()}}
+    (folder / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
 def test_float64_step_on_digits_matches_torch(torch):
-    check_float64_step(torch)
+    record("float64_step", check_float64_step(torch), TOL64, torch)
 
 
 def test_float32_step_is_within_rounding_of_exact(torch):
-    check_float32_step(torch)
+    record("float32_step", check_float32_step(torch), TOL32, torch)
 
 
 def test_float64_adam_steps_match_torch(torch):
