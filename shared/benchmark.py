@@ -9,6 +9,15 @@
 Timings are medians of `repeats` runs after `warmup` runs, with time.perf_counter.
 Shared machines are noisy, so compare implementations measured in the same run,
 as ratios; never assert on a time in a test.
+
+A benchmark also says what it ran on and whether that machine stayed the same:
+
+    watch = MachineWatch()          # prints the CPU, the load average and a reference kernel's speed
+    ...                             # measure
+    state = watch.finish()          # measures again; prints (and returns) a warning for each change
+
+and states its conclusions from its own numbers (compare, against_target), never as
+fixed text that a run's table might contradict.
 """
 
 from __future__ import annotations
@@ -71,6 +80,114 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / median_time(lambda: a @ b, repeats) / 1e9
 
 
+# --8<-- [start:watch]
+BUSY_LOAD = 0.5  # load average per core, before a run starts, above which other programs compete
+DRIFT = 0.2  # a change of the reference kernel's speed by more than this fraction is drift
+
+
+@dataclass(frozen=True)
+class MachineState:
+    load: float  # 1-minute load average: processes running or waiting for a core
+    reference_gflops: float  # a fixed small matmul on one BLAS thread, float32
+
+
+def machine_state(repeats: int = 15) -> MachineState:
+    """The load average and one core's speed on a 384x384 float32 matmul (about 2 ms), now."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 384, 384), dtype=np.float32)
+    with threadpool_limits(1, user_api="blas"):
+        seconds = median_time(lambda: a @ b, repeats, warmup=2)
+    return MachineState(os.getloadavg()[0], 2 * 384**3 / seconds / 1e9)
+
+
+def state_warnings(before: MachineState, after: MachineState, cores: int) -> list[str]:
+    """A sentence for each sign that the run's absolute times are not a quiet machine's:
+    a busy machine at the start, or a reference kernel whose speed changed by more than DRIFT.
+    (The load after a run includes the run itself, so only the load before counts.)"""
+    warnings = []
+    if before.load > BUSY_LOAD * cores:
+        warnings.append(
+            f"the machine was busy: load average {before.load:.1f} on {cores} cores before the run; "
+            "absolute times are slower than on a quiet machine, so trust the ratios of sides measured in turn"
+        )
+    change = after.reference_gflops / before.reference_gflops - 1
+    if abs(change) > DRIFT:
+        warnings.append(
+            f"the machine's speed changed during the run: the reference kernel ran {abs(change):.0%} "
+            f"{'faster' if change > 0 else 'slower'} at the end ({before.reference_gflops:.0f} -> "
+            f"{after.reference_gflops:.0f} GFLOP/s on one core); compare only numbers measured side by side"
+        )
+    return warnings
+
+
+class MachineWatch:
+    """The CPU on the console, and the machine's state before and after a benchmark."""
+
+    def __init__(self):
+        self.info, self.before = machine_info(), machine_state()
+        print(f"CPU: {self.info['cpu']}, {self.info['cores']} cores. Before: {describe(self.before)}.", flush=True)
+
+    def finish(self) -> dict:
+        """Measure again, print a WARNING line for each change; the states and warnings, for saving."""
+        after = machine_state()
+        warnings = state_warnings(self.before, after, int(self.info["cores"]))
+        print(f"After: {describe(after)}.")
+        for w in warnings:
+            print(f"WARNING: {w}.")
+        self.state = {"before": asdict(self.before), "after": asdict(after), "warnings": warnings}
+        return self.state
+
+    def lines(self) -> list[str]:
+        """Markdown lines for a saved table: the machine's state and the warnings (after finish)."""
+        b, a = (MachineState(**self.state[k]) for k in ("before", "after"))
+        return [f"Machine state: before {describe(b)}; after {describe(a)}."] + [
+            f"**Warning:** {w}." for w in self.state["warnings"]
+        ]
+
+
+def describe(state: MachineState) -> str:
+    return f"load average {state.load:.2f}, reference kernel {state.reference_gflops:.0f} GFLOP/s on one core"
+
+
+# --8<-- [end:watch]
+
+
+# --8<-- [start:conclusions]
+def compare(name: str, seconds: float, other: str, other_seconds: float, tie: float = 0.1) -> str:
+    """'NAME is 3.2x faster than OTHER', '... 1.5x slower ...', or 'about as fast' within `tie`."""
+    ratio = other_seconds / seconds
+    if abs(ratio - 1) <= tie:
+        return f"{name} is about as fast as {other} ({ratio:.2f}x, within {tie:.0%})"
+    if ratio > 1:
+        return f"{name} is {ratio:.3g}x faster than {other}"
+    return f"{name} is {1 / ratio:.3g}x slower than {other}"
+
+
+def against_target(value: float, target: float, at_most: bool = True, unit: str = "x") -> str:
+    """'met: 1.43x (target at most 1.5x)' or 'missed by 21%: 1.82x (target at most 1.5x)'."""
+    met = value <= target if at_most else value >= target
+    bound = f"target {'at most' if at_most else 'at least'} {target:g}{unit}"
+    if met:
+        return f"met: {value:.3g}{unit} ({bound})"
+    return f"missed by {abs(value / target - 1):.0%}: {value:.3g}{unit} ({bound})"
+
+
+def summarize(speedups: dict[str, float], name: str, other: str, tie: float = 0.1) -> str:
+    """One sentence on a speedup column: where NAME beats OTHER, by how much, and where it does not."""
+    wins = {c: r for c, r in speedups.items() if r > 1 + tie}
+    rest = [f"{c} ({r:.2g}x)" for c, r in speedups.items() if c not in wins]
+    if not wins:
+        return f"{name} is not faster than {other} in any case: " + ", ".join(rest)
+    span = f"{min(wins.values()):.3g}x to {max(wins.values()):.3g}x" if len(wins) > 1 else f"{max(wins.values()):.3g}x"
+    text = f"{name} is faster than {other} in {len(wins)} of {len(speedups)} cases ({span})"
+    return text + (f"; not in: {', '.join(rest)}" if rest else "")
+
+
+# --8<-- [end:conclusions]
+
+
 @dataclass
 class Row:
     case: str
@@ -116,11 +233,20 @@ class Benchmark:
         notes = sorted({r.note for r in self.rows if r.note})
         return "\n".join(lines + ([""] + [f"Note: {n}" for n in notes] if notes else []))
 
-    def save(self, folder: Path, name: str, baseline: str | None = None) -> None:
-        """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`."""
+    def speedups(self, baseline: str, impl: str) -> dict[str, float]:
+        """case -> baseline's time / impl's time, for the cases that have both."""
+        t = {(r.case, r.impl): r.seconds for r in self.rows}
+        return {c: t[c, baseline] / t[c, impl] for c, i in t if i == impl and (c, baseline) in t}
+
+    def save(self, folder: Path, name: str, baseline: str | None = None, watch: MachineWatch | None = None) -> None:
+        """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`;
+        with a finished `watch`, its machine state and warnings too."""
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine_line()}.\n")
-        payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows], **self.extra}
+        tail = "\n\n" + "\n\n".join(watch.lines()) if watch else ""
+        (folder / f"{name}.md").write_text(self.table(baseline) + f"\n\nMeasured on: {machine_line()}.{tail}\n")
+        state = {"machine_state": watch.state} if watch else {}
+        payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows]}
+        payload |= self.extra | state
         (folder / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark
+from shared.benchmark import Benchmark, MachineWatch, summarize
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import affine_backward, affine_forward
 
@@ -41,6 +41,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/stage01"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     rng = np.random.default_rng(0)
     d, m = 784, 128
     w = rng.standard_normal((d, m), dtype=np.float32)
@@ -60,7 +61,9 @@ def main(argv=None):
         bench.add(f"backward N={n}", "loop", lambda: loop_backward(dout, x, w))
         bench.add(f"backward N={n}", "batched", lambda: affine_backward(dout, cache))
     print(f"\n{bench.title}\n\n{bench.table('loop')}\n")
-    bench.save(args.out, "affine", "loop")
+    print(summarize(bench.speedups("loop", "batched"), "batched", "the per-sample loop") + ".")
+    watch.finish()
+    bench.save(args.out, "affine", "loop", watch)
     print(f"saved {args.out}/affine.md and .json")
 
 

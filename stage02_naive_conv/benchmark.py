@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark
+from shared.benchmark import Benchmark, MachineWatch, compare
 from stage01_fc.functional import affine_backward, affine_forward
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 
@@ -25,6 +25,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("runs/stage02"))
     parser.add_argument("--batch", type=int, default=4)
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     rng = np.random.default_rng(0)
     n = args.batch
     x = rng.standard_normal((n, 1, 28, 28), dtype=np.float32)
@@ -55,10 +56,25 @@ def main(argv=None):
         for key, v in bench.extra.items()
     ]
     print("\n".join(counts))
-    print("\nFewer parameters and less arithmetic, yet the loops lose to one BLAS call: stage 4 fixes that.")
-    bench.save(args.out, "conv_vs_dense", "conv (stage02, loops)")
+    print(f"\n{conclusion(bench)}")
+    watch.finish()
+    bench.save(args.out, "conv_vs_dense", "conv (stage02, loops)", watch)
     with (args.out / "conv_vs_dense.md").open("a") as fh:
-        fh.write("\n" + "\n\n".join(counts) + "\n")
+        fh.write("\n" + "\n\n".join([*counts, conclusion(bench)]) + "\n")
+
+
+def conclusion(bench):
+    """What this run's times say, forward and backward (the counts above favour the conv every time)."""
+    loops, dense = "conv (stage02, loops)", "dense (stage01, batched)"
+    phases = ("forward", "backward")
+    said = [
+        compare(f"the {p} pass of the loops", bench.seconds(p, loops), "one BLAS call", bench.seconds(p, dense))
+        for p in phases
+    ]
+    lost = sum(bench.seconds(p, loops) > bench.seconds(p, dense) for p in phases)
+    moral = ["and the loops beat one BLAS call here", "and the loops lose one phase of two to one BLAS call",
+             "yet the loops lose to one BLAS call: stage 4 fixes that"][lost]  # fmt: skip
+    return f"Fewer parameters and less arithmetic, {moral}: " + "; ".join(said) + "."
 
 
 if __name__ == "__main__":

@@ -17,7 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, matmul_gflops, median_time, plot_time_vs_batch
+from shared.benchmark import (
+    Benchmark,
+    MachineWatch,
+    against_target,
+    compare,
+    matmul_gflops,
+    median_time,
+    plot_time_vs_batch,
+    summarize,
+)
 from shared.memory import reuse_freed_memory
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage04_im2col import conv
@@ -45,6 +54,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/stage04"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)
     bench = Benchmark("stage04: im2col conv vs naive loops (float32, 5x5, pad 2)")
@@ -105,16 +115,20 @@ def main(argv=None):
         "conv2_fwd_bwd_one_block_s": one_block,
     }
     print(f"\n{bench.title}\n\n{bench.table('naive (stage02)')}\n")
-    summary = (
-        f"conv2 forward+backward, batch 64: {fwd_bwd * 1e3:.1f} ms = {conv2:.1f} GFLOP/s; "
-        f"float32 matmul 2048x2048: {matmul:.1f} GFLOP/s; ratio {conv2 / matmul:.0%}\n"
-        f"conv2 backward, batch 64: textbook dcols + col2im {textbook * 1e3:.1f} ms, "
-        f"kernel-row products {ours * 1e3:.1f} ms ({textbook / ours:.2f}x)\n"
-        f"conv2 forward+backward, batch 64: blocks of {conv.CHUNK} images {in_blocks * 1e3:.1f} ms, "
-        f"one block of 64 {one_block * 1e3:.1f} ms ({one_block / in_blocks:.2f}x)"
+    summary = "\n".join(
+        [
+            f"conv2 forward+backward, batch 64: {fwd_bwd * 1e3:.1f} ms = {conv2:.1f} GFLOP/s; float32 matmul "
+            f"2048x2048: {matmul:.1f} GFLOP/s; the conv at {against_target(100 * conv2 / matmul, 50, False, '%')}",
+            f"conv2 backward, batch 64: textbook dcols + col2im {textbook * 1e3:.1f} ms, kernel-row products "
+            f"{ours * 1e3:.1f} ms: {compare('kernel rows', ours, 'col2im', textbook)}",
+            f"conv2 forward+backward, batch 64: blocks of {conv.CHUNK} images {in_blocks * 1e3:.1f} ms, one block "
+            f"of 64 {one_block * 1e3:.1f} ms: {compare(f'blocks of {conv.CHUNK}', in_blocks, 'one block', one_block)}",
+            summarize(bench.speedups("naive (stage02)", "im2col (stage04)"), "im2col", "the naive loops"),
+        ]
     )
     print(summary)
-    bench.save(args.out, "conv", "naive (stage02)")
+    watch.finish()
+    bench.save(args.out, "conv", "naive (stage02)", watch)
     with (args.out / "conv.md").open("a") as fh:
         fh.write("\n" + summary.replace("\n", "\n\n") + "\n")
     plot_time_vs_batch(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, median_time, plot_time_vs_batch
+from shared.benchmark import Benchmark, MachineWatch, against_target, median_time, plot_time_vs_batch, summarize
 from shared.memory import reuse_freed_memory
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 from stage04_im2col.conv import conv_backward, conv_forward
@@ -29,6 +29,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/stage05"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)
     bench = Benchmark("stage05: strided 2x2 max pool vs naive loops (float32, ReLU outputs)")
@@ -67,10 +68,12 @@ def main(argv=None):
     print(f"\n{bench.title}\n\n{bench.table('naive (stage03)')}\n")
     summary = (
         f"batch 64: pool 32x28x28 forward+backward {pool * 1e3:.2f} ms, conv2 forward+backward "
-        f"{conv * 1e3:.1f} ms: the pool costs {pool / conv:.1%} of the conv"
+        f"{conv * 1e3:.1f} ms: the pool's share of the conv {against_target(100 * pool / conv, 15, unit='%')}\n"
+        + summarize(bench.speedups("naive (stage03)", "strided (stage05)"), "strided", "the naive loops")
     )
     print(summary)
-    bench.save(args.out, "pool", "naive (stage03)")
+    watch.finish()
+    bench.save(args.out, "pool", "naive (stage03)", watch)
     with (args.out / "pool.md").open("a") as fh:
         fh.write("\n" + summary + "\n")
     plot_time_vs_batch(
