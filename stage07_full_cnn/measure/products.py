@@ -36,7 +36,8 @@ def conv_products(i, layer, x_shape):
     f, _, kh, kw = layer.params["W"].shape
     ho, wo = (conv_output_size(s, kh, layer.stride, layer.pad) for s in (h, w))
     blocks = [min(conv.CHUNK, n - start) for start in range(0, n, conv.CHUNK)]
-    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, False, False) for b in blocks]
+    w_transposed = not conv.weights_as_matrix(layer.params["W"]).flags.c_contiguous  # a view for one channel
+    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, False, w_transposed) for b in blocks]
     plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, False))  # dW = dout_mat.T @ cols
     if layer.need_dx:  # conv_input_grad: per block, one product per kernel row
         plan += [(i, "backward", b * ho * w, kw * f, c, False, False) for b in blocks for _ in range(kh)]
