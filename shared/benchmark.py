@@ -49,7 +49,7 @@ def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> 
 
 
 def machine_info() -> dict[str, str]:
-    """What produced a number: CPU, core count, Python and numpy versions, date."""
+    """What produced a number: CPU, core count, BLAS kernels, Python and numpy versions, date."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -61,10 +61,20 @@ def machine_info() -> dict[str, str]:
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
+        "blas": blas_line(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date": time.strftime("%Y-%m-%d"),
     }
+
+
+def blas_line() -> str:
+    """NumPy's BLAS, its version and the kernels it chose for this CPU (OPENBLAS_CORETYPE can force them)."""
+    from threadpoolctl import threadpool_info
+
+    libs = [f"{b['internal_api']} {b['version']} {b.get('architecture') or ''}".strip()
+            for b in threadpool_info() if b["user_api"] == "blas"]  # fmt: skip
+    return "; ".join(libs) or "unknown"
 
 
 def machine_line() -> str:
@@ -127,7 +137,8 @@ class MachineWatch:
 
     def __init__(self):
         self.info, self.before = machine_info(), machine_state()
-        print(f"CPU: {self.info['cpu']}, {self.info['cores']} cores. Before: {describe(self.before)}.", flush=True)
+        print(f"CPU: {self.info['cpu']}, {self.info['cores']} cores, BLAS {self.info['blas']}.", flush=True)
+        print(f"Before: {describe(self.before)}.", flush=True)
 
     def finish(self) -> dict:
         """Measure again, print a WARNING line for each change; the states and warnings, for saving."""
