@@ -39,8 +39,8 @@ def conv_products(i, layer, x_shape):
     w_transposed = not conv.weights_as_matrix(layer.params["W"]).flags.c_contiguous  # a view for one channel
     plan = [(i, "forward", b * ho * wo, kh * kw * c, f, False, w_transposed) for b in blocks]
     plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, False))  # dW = dout_mat.T @ cols
-    if layer.need_dx:  # conv_input_grad: per block, one product per kernel row
-        plan += [(i, "backward", b * ho * w, kw * f, c, False, False) for b in blocks for _ in range(kh)]
+    if layer.need_dx:  # conv_input_grad: per block, one product for all kernel rows
+        plan += [(i, "backward", b * ho * w, kw * f, kh * c, False, False) for b in blocks]
     return plan
 
 
