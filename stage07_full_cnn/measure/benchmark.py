@@ -86,6 +86,18 @@ def per_layer_times(model, x, y, repeats=10):
     return [(type(layer).__name__, np.median(f), np.median(b)) for layer, f, b in zip(model.layers, fwd, bwd)]
 
 
+def cached_bytes(layer):
+    """Bytes of the arrays `layer` keeps for its backward, its own parameters not counted."""
+    params = [id(p) for p in layer.params.values()]
+
+    def walk(item):
+        if isinstance(item, np.ndarray):
+            return 0 if id(item) in params else item.nbytes
+        return sum(walk(i) for i in item) if isinstance(item, tuple) else 0
+
+    return walk(layer.cache)
+
+
 def steps_seconds(net, x, y, steps=40):
     """Seconds per training step (forward, backward, gradients) at batch 64, over `steps` steps."""
     steps = max(1, min(steps, len(x) // 64))
@@ -135,6 +147,7 @@ def main(argv=None):
     versus = parallel_against_one_thread(model, x, y)
     one, par = versus["one thread"], versus["data-parallel"]
     layers = per_layer_times(model, x[:64], y[:64])
+    cached = [cached_bytes(layer) / 1e6 for layer in model.layers]  # after a training forward on 64
     layer_products = layer_products_seconds(step_products(model, 64))
     state = watch.finish()
 
@@ -151,7 +164,13 @@ def main(argv=None):
         "threads": threads,
         "parallel_against_one_thread": versus,
         "layers_ms": [
-            {"layer": n, "forward": 1e3 * f, "backward": 1e3 * b, **product_ms(layer_products, i)}
+            {
+                "layer": n,
+                "forward": 1e3 * f,
+                "backward": 1e3 * b,
+                "cached_mb": cached[i],
+                **product_ms(layer_products, i),
+            }
             for i, (n, f, b) in enumerate(layers)
         ],
         "machine": machine_info(),
@@ -183,17 +202,20 @@ def main(argv=None):
         "",
         "Per layer, one batch of 64, one thread (median ms), and the layer's matrix products alone:",
         "",
-        "| # | layer | forward | its products | backward | its products |",
-        "|---|---|---|---|---|---|",
+        "| # | layer | forward | its products | backward | its products | cached for backward |",
+        "|---|---|---|---|---|---|---|",
     ]
     for i, (row, (n, f, b)) in enumerate(zip(results["layers_ms"], layers)):
         pf, pb = (f"{row[k]:.2f}" if k in row else "" for k in ("forward products", "backward products"))
-        lines.append(f"| {i} | {n} | {1e3 * f:.2f} | {pf} | {1e3 * b:.2f} | {pb} |")
+        lines.append(f"| {i} | {n} | {1e3 * f:.2f} | {pf} | {1e3 * b:.2f} | {pb} | {row['cached_mb']:.2f} MB |")
     total = [1e3 * sum(t[k] for t in layers) for k in (1, 2)]
     total_products = [
         1e3 * sum(v for (_, phase), v in layer_products.items() if phase == p) for p in ("forward", "backward")
     ]
-    lines.append(f"| | total | {total[0]:.1f} | {total_products[0]:.1f} | {total[1]:.1f} | {total_products[1]:.1f} |")
+    lines.append(
+        f"| | total | {total[0]:.1f} | {total_products[0]:.1f} | {total[1]:.1f} | {total_products[1]:.1f} "
+        f"| {sum(cached):.1f} MB |"
+    )
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
