@@ -99,28 +99,41 @@ DRIFT = 0.2  # a change of the reference kernel's speed by more than this fracti
 class MachineState:
     load: float  # 1-minute load average: processes running or waiting for a core
     reference_gflops: float  # a fixed small matmul on one BLAS thread, float32
+    all_threads_gflops: float = 0.0  # the same matmul with BLAS's default threads (0: not measured)
 
 
 def machine_state(repeats: int = 15) -> MachineState:
-    """The load average and one core's speed on a 384x384 float32 matmul (about 2 ms), now."""
+    """The load average and the speed of a 384x384 float32 matmul (about 2 ms) on one BLAS thread
+    and on all of BLAS's threads, now."""
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 384, 384), dtype=np.float32)
+    gflops = 2 * 384**3 / 1e9
+    all_threads = gflops / median_time(lambda: a @ b, repeats, warmup=2)
     with threadpool_limits(1, user_api="blas"):
-        seconds = median_time(lambda: a @ b, repeats, warmup=2)
-    return MachineState(os.getloadavg()[0], 2 * 384**3 / seconds / 1e9)
+        one = gflops / median_time(lambda: a @ b, repeats, warmup=2)
+    return MachineState(os.getloadavg()[0], one, all_threads)
 
 
 def state_warnings(before: MachineState, after: MachineState, cores: int) -> list[str]:
     """A sentence for each sign that the run's absolute times are not a quiet machine's:
-    a busy machine at the start, or a reference kernel whose speed changed by more than DRIFT.
+    a busy machine at the start, BLAS threads that stall (slower together than one alone), or a
+    reference kernel whose one-thread speed changed by more than DRIFT.
     (The load after a run includes the run itself, so only the load before counts.)"""
     warnings = []
     if before.load > BUSY_LOAD * cores:
         warnings.append(
             f"the machine was busy: load average {before.load:.1f} on {cores} cores before the run; "
             "absolute times are slower than on a quiet machine, so trust the ratios of sides measured in turn"
+        )
+    stalled = [s for s in (before, after) if 0 < s.all_threads_gflops < s.reference_gflops]
+    if stalled:
+        warnings.append(
+            f"BLAS's threads were stalling: the reference matmul ran slower on all of BLAS's threads "
+            f"({stalled[0].all_threads_gflops:.0f} GFLOP/s) than on one ({stalled[0].reference_gflops:.0f}); "
+            "each thread waits for others that do not get a core, so batched products are slowed far more "
+            "than per-sample ones, and a loop can beat a batch"
         )
     change = after.reference_gflops / before.reference_gflops - 1
     if abs(change) > DRIFT:
@@ -159,7 +172,10 @@ class MachineWatch:
 
 
 def describe(state: MachineState) -> str:
-    return f"load average {state.load:.2f}, reference kernel {state.reference_gflops:.0f} GFLOP/s on one core"
+    return (
+        f"load average {state.load:.2f}, reference kernel {state.reference_gflops:.0f} GFLOP/s on one core, "
+        f"{state.all_threads_gflops:.0f} on all BLAS threads"
+    )
 
 
 # --8<-- [end:watch]

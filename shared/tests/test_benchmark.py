@@ -51,9 +51,16 @@ def test_drift_is_named_with_its_direction():
     assert "67% faster" in faster
 
 
+def test_stalling_blas_threads_are_named():
+    quiet, stalled = MachineState(0.1, 100.0, 180.0), MachineState(0.1, 100.0, 20.0)
+    assert state_warnings(quiet, quiet, cores=2) == []
+    (warning,) = state_warnings(quiet, stalled, cores=2)
+    assert "stalling" in warning and "(20 GFLOP/s) than on one (100)" in warning
+
+
 def test_machine_state_measures_something():
     state = machine_state(repeats=2)
-    assert state.load >= 0 and state.reference_gflops > 0
+    assert state.load >= 0 and state.reference_gflops > 0 and state.all_threads_gflops > 0
 
 
 def test_compare_follows_the_numbers():
