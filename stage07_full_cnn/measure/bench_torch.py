@@ -126,7 +126,7 @@ def main(argv=None):
     lines = [
         f"One training epoch at batch 64 on {args.images:,} images: {note}.",
         f"CPU: {info['cpu']} ({info['cores']} cores). Each epoch in a fresh process, sides alternating; "
-        f"median of {args.rounds} rounds. Inference on 10,000 images after each epoch.",
+        f"median of {args.rounds} rounds. Inference on {min(10000, args.images):,} images after each epoch.",
         f"Ours: {runs['numpy'][0]['threads']}.",
         f"PyTorch: {runs['torch'][0]['threads']}.",
         "",
