@@ -234,6 +234,17 @@ class Benchmark:
         """Time fn and record it; `scale` multiplies the time (e.g. a small batch scaled up linearly)."""
         return self.record(case, impl, median_time(fn, repeats) * scale, repeats, note)
 
+    def add_in_turn(self, case: str, fns: dict[str, Callable[[], object]], repeats=3, rounds=3, note=""):
+        """Time each of `fns` (impl -> fn) in turn, `rounds` times, who goes first changing every round,
+        and record each one's median over its rounds: a machine that slows down mid-run slows all alike."""
+        names, times = list(fns), {impl: [] for impl in fns}
+        for r in range(rounds):
+            for k in range(len(names)):
+                impl = names[(r + k) % len(names)]
+                times[impl].append(median_time(fns[impl], repeats))
+        for impl in names:
+            self.record(case, impl, float(np.median(times[impl])), repeats * rounds, note)
+
     def record(self, case: str, impl: str, seconds: float, repeats: int = 1, note=""):
         """Record a time measured elsewhere (or derived from one, as `note` should say)."""
         self.rows.append(Row(case, impl, seconds, repeats, note))

@@ -39,12 +39,18 @@ def main(argv=None):
 
     bench = Benchmark(f"stage02: conv1 (1->32, 5x5, pad 2, 28x28) vs a dense 784->25088 layer, batch {n}")
     _, conv_cache = conv_forward_naive(x, w, b, 1, 2)
-    bench.add("forward", "dense (stage01, batched)", lambda: affine_forward(x_flat, w_dense, b_dense), repeats=3)
-    bench.add("forward", "conv (stage02, loops)", lambda: conv_forward_naive(x, w, b, 1, 2), repeats=3)
-    dense_cache = (x_flat, w_dense)
-    dout_flat = dout.reshape(n, -1)
-    bench.add("backward", "dense (stage01, batched)", lambda: affine_backward(dout_flat, dense_cache), repeats=3)
-    bench.add("backward", "conv (stage02, loops)", lambda: conv_backward_naive(dout, conv_cache), repeats=3)
+    dense, loops = "dense (stage01, batched)", "conv (stage02, loops)"
+    forward = {
+        dense: lambda: affine_forward(x_flat, w_dense, b_dense),
+        loops: lambda: conv_forward_naive(x, w, b, 1, 2),
+    }
+    bench.add_in_turn("forward", forward, repeats=1)
+    dense_cache, dout_flat = (x_flat, w_dense), dout.reshape(n, -1)
+    backward = {
+        dense: lambda: affine_backward(dout_flat, dense_cache),
+        loops: lambda: conv_backward_naive(dout, conv_cache),
+    }
+    bench.add_in_turn("backward", backward, repeats=1)
     bench.extra = {
         "parameters": {"dense": d_in * d_out + d_out, "conv": w.size + b.size},
         "macs_per_image": {"dense": d_in * d_out, "conv": d_out * 25},

@@ -40,10 +40,12 @@ def main(argv=None):
         dy = rng.standard_normal(y.shape, dtype=np.float32)
         p, pool_cache = maxpool_forward_naive(y, 2, 2)
         dp = rng.standard_normal(p.shape, dtype=np.float32)
-        bench.add(f"{name}, forward", "conv (stage02)", lambda: conv_forward_naive(x, w, b, 1, 2), repeats=1)
-        bench.add(f"{name}, forward", "max pool (stage03)", lambda: maxpool_forward_naive(y, 2, 2), repeats=3)
-        bench.add(f"{name}, backward", "conv (stage02)", lambda: conv_backward_naive(dy, conv_cache), repeats=1)
-        bench.add(f"{name}, backward", "max pool (stage03)", lambda: maxpool_backward_naive(dp, pool_cache), repeats=3)
+        forward = {"conv (stage02)": lambda: conv_forward_naive(x, w, b, 1, 2),
+                   "max pool (stage03)": lambda: maxpool_forward_naive(y, 2, 2)}  # fmt: skip
+        backward = {"conv (stage02)": lambda: conv_backward_naive(dy, conv_cache),
+                    "max pool (stage03)": lambda: maxpool_backward_naive(dp, pool_cache)}  # fmt: skip
+        bench.add_in_turn(f"{name}, forward", forward, repeats=1)
+        bench.add_in_turn(f"{name}, backward", backward, repeats=1)
     print(f"\n{bench.title}\n\n{bench.table('conv (stage02)')}\n")
     print("The speedup column is how many times cheaper the pool is than the conv that feeds it.")
     for name in BLOCKS:

@@ -41,12 +41,12 @@ def main(argv=None):
             _, cache_naive = maxpool_forward_naive(x_nchw)
             dout = rng.standard_normal(out.shape, dtype=np.float32)
             dout_nchw = np.ascontiguousarray(dout.transpose(0, 3, 1, 2))
-            bench.add(f"{name} forward N={n}", "naive (stage03)", lambda: maxpool_forward_naive(x_nchw), 3)
-            bench.add(f"{name} forward N={n}", "strided (stage05)", lambda: maxpool_forward(x))
-            bench.add(
-                f"{name} backward N={n}", "naive (stage03)", lambda: maxpool_backward_naive(dout_nchw, cache_naive), 3
-            )
-            bench.add(f"{name} backward N={n}", "strided (stage05)", lambda: maxpool_backward(dout, cache))
+            forward = {"naive (stage03)": lambda: maxpool_forward_naive(x_nchw),
+                       "strided (stage05)": lambda: maxpool_forward(x)}  # fmt: skip
+            backward = {"naive (stage03)": lambda: maxpool_backward_naive(dout_nchw, cache_naive),
+                        "strided (stage05)": lambda: maxpool_backward(dout, cache)}  # fmt: skip
+            bench.add_in_turn(f"{name} forward N={n}", forward, repeats=1)
+            bench.add_in_turn(f"{name} backward N={n}", backward, repeats=1)
 
     # the target: pool1 forward + backward against conv2 forward + backward, batch 64
     x = np.maximum(rng.standard_normal((64, 28, 28, 32), dtype=np.float32), 0)

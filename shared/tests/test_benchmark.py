@@ -103,3 +103,17 @@ def test_save_writes_the_machine_state_and_warnings(tmp_path, monkeypatch, capsy
     bench.save(tmp_path, "x", watch=watch)
     assert (tmp_path / "x.md").read_text().count("**Warning:**") == 2
     assert len(json.loads((tmp_path / "x.json").read_text())["machine_state"]["warnings"]) == 2
+
+
+def test_add_in_turn_alternates_and_records_every_side(monkeypatch):
+    order = []
+    monkeypatch.setattr("shared.benchmark.median_time", lambda fn, repeats: fn())
+    bench = Benchmark("t")
+    fns = {
+        "a": lambda: order.append("a") or 1.0,
+        "b": lambda: order.append("b") or 2.0,
+        "c": lambda: order.append("c") or 3.0,
+    }
+    bench.add_in_turn("x", fns, rounds=3)
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]  # who goes first changes every round
+    assert [(r.impl, r.seconds, r.repeats) for r in bench.rows] == [("a", 1.0, 9), ("b", 2.0, 9), ("c", 3.0, 9)]
