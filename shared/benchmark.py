@@ -90,7 +90,6 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / median_time(lambda: a @ b, repeats) / 1e9
 
 
-# --8<-- [start:watch]
 BUSY_LOAD = 0.5  # load average per core, before a run starts, above which other programs compete
 DRIFT = 0.2  # a change of the reference kernel's speed by more than this fraction is drift
 
@@ -178,10 +177,6 @@ def describe(state: MachineState) -> str:
     )
 
 
-# --8<-- [end:watch]
-
-
-# --8<-- [start:conclusions]
 def compare(name: str, seconds: float, other: str, other_seconds: float, tie: float = 0.1) -> str:
     """'NAME is 3.2x faster than OTHER', '... 1.5x slower ...', or 'about as fast' within `tie`."""
     ratio = other_seconds / seconds
@@ -210,9 +205,6 @@ def summarize(speedups: dict[str, float], name: str, other: str, tie: float = 0.
     span = f"{min(wins.values()):.3g}x to {max(wins.values()):.3g}x" if len(wins) > 1 else f"{max(wins.values()):.3g}x"
     text = f"{name} is faster than {other} in {len(wins)} of {len(speedups)} cases ({span})"
     return text + (f"; not in: {', '.join(rest)}" if rest else "")
-
-
-# --8<-- [end:conclusions]
 
 
 @dataclass
@@ -286,30 +278,6 @@ class Benchmark:
         payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows]}
         payload |= self.extra | state
         (folder / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
-
-
-def plot_time_vs_batch(bench: Benchmark, panels, batches, title: str, path: Path) -> None:
-    """Log-log time against batch size: one panel per name in `panels`, one line per
-    implementation and phase, from rows named "<panel> <forward|backward> N=<batch>"."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), sharey=True, squeeze=False)
-    for ax, name in zip(axes[0], panels):
-        for impl, style in zip(bench.impls(), ("--", "-", ":")):
-            for phase, marker in (("forward", "o"), ("backward", "s")):
-                t = [bench.seconds(f"{name} {phase} N={n}", impl) for n in batches]
-                ax.loglog(batches, t, style, marker=marker, label=f"{impl}, {phase}")
-        ax.set(title=name, xlabel="batch size")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].set_ylabel("seconds (median)")
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def benchmark_images(n):

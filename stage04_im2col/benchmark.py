@@ -26,9 +26,9 @@ from shared.benchmark import (
     compare,
     matmul_gflops,
     median_time,
-    plot_time_vs_batch,
     summarize,
 )
+from shared.benchmark_plot import plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage04_im2col import conv

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, MachineWatch, against_target, median_time, plot_time_vs_batch, summarize
+from shared.benchmark import Benchmark, MachineWatch, against_target, median_time, summarize
+from shared.benchmark_plot import plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 from stage04_im2col.conv import conv_backward, conv_forward
