@@ -76,7 +76,7 @@ stage_session("stage08", "stage08_regularization", ["pictures", "train"])
 
 @nox.session(python=PYTHON)
 def bench(session):
-    """The full CNN's speed against this machine's measured matmul rate (one Fashion-MNIST epoch)."""
+    """The full CNN's speed against the time of its own matrix products (one Fashion-MNIST epoch)."""
     install(session)
     session.run("python", "-m", "stage07_full_cnn.measure.benchmark", *session.posargs)
 

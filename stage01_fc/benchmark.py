@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark
+from shared.benchmark import Benchmark, MachineWatch, summarize
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import affine_backward, affine_forward
 
@@ -41,6 +41,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/stage01"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     rng = np.random.default_rng(0)
     d, m = 784, 128
     w = rng.standard_normal((d, m), dtype=np.float32)
@@ -48,19 +49,25 @@ def main(argv=None):
     bench = Benchmark("stage01: affine 784->128 (float32), per-sample loop vs batched")
     x, dout = rng.standard_normal((1, d), dtype=np.float32), rng.standard_normal((1, m), dtype=np.float32)
     fresh = "backward N=1, glibc's default allocator"
-    bench.add(fresh, "loop", lambda: loop_backward(dout, x, w), repeats=50)
-    bench.add(fresh, "batched", lambda: affine_backward(dout, (x, w)), repeats=50)
+    bench.add_in_turn(
+        fresh, {"loop": lambda: loop_backward(dout, x, w), "batched": lambda: affine_backward(dout, (x, w))}, 20
+    )
     reuse_freed_memory()
     for n in (1, 16, 64, 256):
         x = rng.standard_normal((n, d), dtype=np.float32)
         dout = rng.standard_normal((n, m), dtype=np.float32)
         cache = (x, w)
-        bench.add(f"forward N={n}", "loop", lambda: loop_forward(x, w, b))
-        bench.add(f"forward N={n}", "batched", lambda: affine_forward(x, w, b))
-        bench.add(f"backward N={n}", "loop", lambda: loop_backward(dout, x, w))
-        bench.add(f"backward N={n}", "batched", lambda: affine_backward(dout, cache))
+        bench.add_in_turn(
+            f"forward N={n}", {"loop": lambda: loop_forward(x, w, b), "batched": lambda: affine_forward(x, w, b)}
+        )
+        bench.add_in_turn(
+            f"backward N={n}",
+            {"loop": lambda: loop_backward(dout, x, w), "batched": lambda: affine_backward(dout, cache)},
+        )
     print(f"\n{bench.title}\n\n{bench.table('loop')}\n")
-    bench.save(args.out, "affine", "loop")
+    print(summarize(bench.speedups("loop", "batched"), "batched", "the per-sample loop") + ".")
+    watch.finish()
+    bench.save(args.out, "affine", "loop", watch)
     print(f"saved {args.out}/affine.md and .json")
 
 

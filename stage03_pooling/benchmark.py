@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark
+from shared.benchmark import Benchmark, MachineWatch
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 
@@ -28,6 +28,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("runs/stage03"))
     parser.add_argument("--batch", type=int, default=4)
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     rng = np.random.default_rng(0)
     n = args.batch
     bench = Benchmark(f"stage03: naive max pool 2x2 vs the naive conv before it, batch {n}, float32")
@@ -39,13 +40,20 @@ def main(argv=None):
         dy = rng.standard_normal(y.shape, dtype=np.float32)
         p, pool_cache = maxpool_forward_naive(y, 2, 2)
         dp = rng.standard_normal(p.shape, dtype=np.float32)
-        bench.add(f"{name}, forward", "conv (stage02)", lambda: conv_forward_naive(x, w, b, 1, 2), repeats=1)
-        bench.add(f"{name}, forward", "max pool (stage03)", lambda: maxpool_forward_naive(y, 2, 2), repeats=3)
-        bench.add(f"{name}, backward", "conv (stage02)", lambda: conv_backward_naive(dy, conv_cache), repeats=1)
-        bench.add(f"{name}, backward", "max pool (stage03)", lambda: maxpool_backward_naive(dp, pool_cache), repeats=3)
+        forward = {"conv (stage02)": lambda: conv_forward_naive(x, w, b, 1, 2),
+                   "max pool (stage03)": lambda: maxpool_forward_naive(y, 2, 2)}  # fmt: skip
+        backward = {"conv (stage02)": lambda: conv_backward_naive(dy, conv_cache),
+                    "max pool (stage03)": lambda: maxpool_backward_naive(dp, pool_cache)}  # fmt: skip
+        bench.add_in_turn(f"{name}, forward", forward, repeats=1)
+        bench.add_in_turn(f"{name}, backward", backward, repeats=1)
     print(f"\n{bench.title}\n\n{bench.table('conv (stage02)')}\n")
     print("The speedup column is how many times cheaper the pool is than the conv that feeds it.")
-    bench.save(args.out, "pool_vs_conv", "conv (stage02)")
+    for name in BLOCKS:
+        phases = [f"{name}, {phase}" for phase in ("forward", "backward")]
+        pool, conv = (sum(bench.seconds(p, impl) for p in phases) for impl in ("max pool (stage03)", "conv (stage02)"))
+        print(f"{name.split(' (')[0]}: the pool takes {pool / conv:.1%} of its conv's time, forward and backward.")
+    watch.finish()
+    bench.save(args.out, "pool_vs_conv", "conv (stage02)", watch)
 
 
 if __name__ == "__main__":

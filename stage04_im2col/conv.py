@@ -90,8 +90,9 @@ def conv_input_grad(dout, w, x_shape, stride, pad):
     zeros around it, so the KW-wide window of spread starting at column x (im2col's
     windows, one row high) holds, q reversed, every gradient that reaches column x.
     One matrix of those windows (KW * F values per input pixel) times kernel row p,
-    reversed, gives everything row p sends: KH products added into place, instead
-    of col2im.
+    reversed, gives everything row p sends. All KH kernel rows side by side make one
+    product with KH * C columns (a wider product runs faster than KH narrow ones);
+    its KH slices are added into place, instead of col2im.
     """
     N, H, W, C = x_shape
     F, _, KH, KW = w.shape
@@ -99,15 +100,15 @@ def conv_input_grad(dout, w, x_shape, stride, pad):
     spread = np.zeros((N, Ho, W + 2 * pad + KW - 1, F), dout.dtype)
     spread[:, :, KW - 1 : KW - 1 + stride * Wo : stride] = dout
     strips = windows(spread, 1, KW)[:, :, pad : pad + W]  # (N, H', W, 1, KW, F), a view
-    # w_rows[p]: kernel row p as a ((q reversed, f), c) matrix
-    w_rows = w[:, :, :, ::-1].transpose(2, 3, 0, 1).reshape(KH, KW * F, C)
+    # w_rows[:, p, :]: kernel row p as a ((q reversed, f), c) matrix; all rows as ((q, f), (p, c))
+    w_rows = w[:, :, :, ::-1].transpose(3, 0, 2, 1).reshape(KW * F, KH * C)
     dx_rows = np.zeros((N, H + 2 * pad, W, C), dout.dtype)  # padded in height only
     for start in range(0, N, CHUNK):  # a block of images at a time, to stay in cache
         strip_mat = strips[start : start + CHUNK].reshape(-1, KW * F)  # copies this block's windows
         dx_block = dx_rows[start : start + CHUNK]
+        sent = (strip_mat @ w_rows).reshape(len(dx_block), Ho, W, KH, C)  # sent[..., p, :]: what row p sends
         for p in range(KH):
-            touched = dx_block[:, p : p + stride * Ho : stride]  # input row i*stride + p, for each i
-            touched += (strip_mat @ w_rows[p]).reshape(touched.shape)
+            dx_block[:, p : p + stride * Ho : stride] += sent[:, :, :, p]  # onto input row i*stride + p
     return dx_rows[:, pad : pad + H]
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import Benchmark, median_time, plot_time_vs_batch
+from shared.benchmark import Benchmark, MachineWatch, against_target, median_time, summarize
+from shared.benchmark_plot import plot_time_vs_batch
 from shared.memory import reuse_freed_memory
 from stage03_pooling.pool import maxpool_backward_naive, maxpool_forward_naive
 from stage04_im2col.conv import conv_backward, conv_forward
@@ -29,6 +30,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/stage05"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     reuse_freed_memory()  # see shared/memory.py; the same setting training uses
     rng = np.random.default_rng(0)
     bench = Benchmark("stage05: strided 2x2 max pool vs naive loops (float32, ReLU outputs)")
@@ -40,12 +42,12 @@ def main(argv=None):
             _, cache_naive = maxpool_forward_naive(x_nchw)
             dout = rng.standard_normal(out.shape, dtype=np.float32)
             dout_nchw = np.ascontiguousarray(dout.transpose(0, 3, 1, 2))
-            bench.add(f"{name} forward N={n}", "naive (stage03)", lambda: maxpool_forward_naive(x_nchw), 3)
-            bench.add(f"{name} forward N={n}", "strided (stage05)", lambda: maxpool_forward(x))
-            bench.add(
-                f"{name} backward N={n}", "naive (stage03)", lambda: maxpool_backward_naive(dout_nchw, cache_naive), 3
-            )
-            bench.add(f"{name} backward N={n}", "strided (stage05)", lambda: maxpool_backward(dout, cache))
+            forward = {"naive (stage03)": lambda: maxpool_forward_naive(x_nchw),
+                       "strided (stage05)": lambda: maxpool_forward(x)}  # fmt: skip
+            backward = {"naive (stage03)": lambda: maxpool_backward_naive(dout_nchw, cache_naive),
+                        "strided (stage05)": lambda: maxpool_backward(dout, cache)}  # fmt: skip
+            bench.add_in_turn(f"{name} forward N={n}", forward, repeats=1)
+            bench.add_in_turn(f"{name} backward N={n}", backward, repeats=1)
 
     # the target: pool1 forward + backward against conv2 forward + backward, batch 64
     x = np.maximum(rng.standard_normal((64, 28, 28, 32), dtype=np.float32), 0)
@@ -67,10 +69,12 @@ def main(argv=None):
     print(f"\n{bench.title}\n\n{bench.table('naive (stage03)')}\n")
     summary = (
         f"batch 64: pool 32x28x28 forward+backward {pool * 1e3:.2f} ms, conv2 forward+backward "
-        f"{conv * 1e3:.1f} ms: the pool costs {pool / conv:.1%} of the conv"
+        f"{conv * 1e3:.1f} ms: the pool's share of the conv {against_target(100 * pool / conv, 15, unit='%')}\n"
+        + summarize(bench.speedups("naive (stage03)", "strided (stage05)"), "strided", "the naive loops")
     )
     print(summary)
-    bench.save(args.out, "pool", "naive (stage03)")
+    watch.finish()
+    bench.save(args.out, "pool", "naive (stage03)", watch)
     with (args.out / "pool.md").open("a") as fh:
         fh.write("\n" + summary + "\n")
     plot_time_vs_batch(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import machine_info, machine_line
+from shared.benchmark import MachineWatch, machine_info, machine_line
 from shared.datasets import load_sample
 from shared.files import write_text
 from shared.preprocess import minibatches, to_float
@@ -70,6 +70,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/stage06"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     data = load_sample()
     x, y = to_float(data.train_images).transpose(0, 2, 3, 1), data.train_labels  # NHWC; a view for C = 1
     x_test, y_test = to_float(data.test_images).transpose(0, 2, 3, 1), data.test_labels
@@ -86,13 +87,17 @@ def main(argv=None):
             f"| {name} | {LEARNING_RATES[name]:g} | {r['final_loss']:.4f} | {r['test_accuracy']:.2%} "
             f"| {r['ms_per_step']:.2f} | {r['ms_per_update']:.3f} |"
         )
+    best = min(results, key=lambda name: results[name]["final_loss"])
+    lines += ["", f"Lowest final training loss in this run: {best} ({results[best]['final_loss']:.4f})."]
     table = "\n".join(lines)
     print(table)
+    state = watch.finish()
     args.out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()
-    write_text(args.out / "optimizers.md", table + f"\n\nMeasured on: {machine}.\n")
+    write_text(args.out / "optimizers.md", "\n\n".join([table, f"Measured on: {machine}.", *watch.lines()]) + "\n")
     summary = {name: {k: v for k, v in r.items() if k != "losses"} for name, r in results.items()}
-    write_text(args.out / "optimizers.json", json.dumps({"machine": machine_info(), "results": summary}, indent=2))
+    payload = {"machine": machine_info(), "machine_state": state, "results": summary}
+    write_text(args.out / "optimizers.json", json.dumps(payload, indent=2))
     plot(results, args.out / "loss_curves.png")
     print(f"saved {args.out}/optimizers.md, optimizers.json and loss_curves.png")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import benchmark_images, machine_info, machine_line, median_time
+from shared.benchmark import MachineWatch, against_target, benchmark_images, machine_info, machine_line, median_time
 from shared.files import FileProblem, writable_folder, write_text
 from shared.memory import reuse_freed_memory
 from stage01_fc.functional import softmax_cross_entropy
@@ -90,6 +90,7 @@ def main(argv=None):
         writable_folder(args.out, "--out")  # before the minutes of measuring, not after them
     except FileProblem as err:
         sys.exit(f"error: {err}")
+    watch = MachineWatch()
     reuse_freed_memory()
     x, y, note = benchmark_images(64 * BATCHES)
     trainers = {name: Trainer(*switches) for name, switches in SIDES.items()}
@@ -115,7 +116,7 @@ def main(argv=None):
         *[f"| {name} | {ms[name]:.1f} | {q[0]:.1f} to {q[1]:.1f} |" for name, q in quartiles.items()],
         "",
         f"Batch norm and augmentation: {ms['all'] - ms['dropout only']:.1f} ms of a {ms['all']:.1f} ms step, "
-        f"{share:.1%} (target: at most {TARGET:.0%}).",
+        f"{share:.1%}: {against_target(100 * share, 100 * TARGET, unit='%')}.",
         "",
         "Batch norm alone, and the per-channel sum it needs four times per step (medians of 50 calls):",
         "",
@@ -123,8 +124,9 @@ def main(argv=None):
     ]
     table = "\n".join(lines)
     print(table)
-    write_text(args.out / "cost.md", table + f"\n\nMeasured on: {machine_line()}.\n")
-    payload = {"ms_per_step": ms, "times_s": times, "share": share, "machine": machine_info()}
+    state = watch.finish()
+    write_text(args.out / "cost.md", "\n\n".join([table, f"Measured on: {machine_line()}.", *watch.lines()]) + "\n")
+    payload = {"ms_per_step": ms, "times_s": times, "share": share, "machine": machine_info(), "machine_state": state}
     write_text(args.out / "cost.json", json.dumps(payload, indent=2) + "\n")
 
 

@@ -1,18 +1,19 @@
-"""How fast is the full CNN, against this machine's own arithmetic limit?
+"""How fast is the full CNN, against the time of its own matrix products?
 
     python -m stage07_full_cnn.measure.benchmark [--images 60000] [--out runs/bench]
 
-1. The arithmetic: the matmul FLOPs of one training epoch (forward, weight
-   gradients, input gradients; conv1 needs none), divided by this machine's float32
-   matmul throughput on a 2048x2048 product, measured in the same run.
-2. One training epoch at batch 64 on Fashion-MNIST's 60,000 training images
+1. One training epoch at batch 64 on Fashion-MNIST's 60,000 training images
    (Debian's dataset-fashion-mnist package), or on random data of the same shape
    where it is not installed (said so), trained as `train` does: data-parallel on
-   every core (parallel.py). The budget is 2.5 times the arithmetic.
-3. Data parallelism against one thread (whose matmuls still use every core):
+   every core (parallel.py). In ten segments, each followed by the epoch's own
+   matrix products for the same number of steps, alone, at their own shapes and
+   on the same threads (products.py): the epoch against its products, alternating,
+   so that a machine that speeds up or slows down moves both. Target: the epoch
+   at most 2.0 times its products' time.
+2. Data parallelism against one thread (whose matmuls still use every core):
    training steps and inference, alternating sides, in the same run.
-4. Inference images per second, and a per-layer table of forward and backward
-   time for one batch of 64 (one thread).
+3. Inference images per second, and a per-layer table of forward and backward
+   time for one batch of 64 (one thread), beside each layer's products alone.
 """
 
 from __future__ import annotations
@@ -25,39 +26,48 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmark import benchmark_images, machine_info, machine_line, matmul_gflops, median_time
+from shared.benchmark import (
+    MachineWatch,
+    against_target,
+    benchmark_images,
+    compare,
+    machine_info,
+    machine_line,
+    median_time,
+)
 from shared.files import write_text
 from shared.memory import reuse_freed_memory
 from shared.preprocess import minibatches
 from stage01_fc.functional import softmax_cross_entropy
-from stage01_fc.layers import Linear
-from stage04_im2col.layers import Conv2D
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.schedules import constant
+from stage07_full_cnn.measure.products import flops, layer_products_seconds, operands, products_seconds, step_products
 from stage07_full_cnn.model import build_cnn
-from stage07_full_cnn.parallel import DataParallel, available_cores
+from stage07_full_cnn.parallel import DataParallel, available_cores, shares
 from stage07_full_cnn.train import train_step
 
-BUDGET = 2.5  # the epoch may take at most this many times the pure arithmetic
+TARGET = 2.0  # the epoch may take at most this many times its own products' time
+SEGMENTS = 10
 
 
-def training_flops_per_image(model):
-    """Matmul FLOPs of one training step, per image: forward + dW + dx (2 per multiply-add)."""
-    x, total = np.zeros((1, 28, 28, 1), np.float32), 0
-    for layer in model.layers:
-        out = layer.forward(x, train=False)
-        if isinstance(layer, (Conv2D, Linear)):
-            forward = 2 * out.size * (layer.params["W"].size // out.shape[-1])  # outputs x fan-in
-            total += forward * (3 if getattr(layer, "need_dx", True) else 2)
-        x = out
-    return total
-
-
-def one_epoch(model, x, y, seed):
-    """One training epoch of Adam 1e-3 in batches of 64, as train.py runs it."""
-    opt, schedule = Adam(1e-3), constant(1e-3)
-    for xb, yb in minibatches(x, y, 64, np.random.default_rng(seed)):
-        train_step(model, opt, schedule, xb, yb)
+def epoch_against_products(model, x, y, seed, threads):
+    """One data-parallel training epoch (Adam 1e-3, batches of 64, as train.py runs it) in SEGMENTS
+    parts, each followed by the same number of steps' products alone: (epoch s, products s, TFLOP)."""
+    plans = [step_products(model, part.stop - part.start) for part in shares(64, threads)]
+    per_thread = [operands(plan) for plan in plans]
+    steps = -(-len(x) // 64)
+    ends = set(np.linspace(0, steps, SEGMENTS + 1).round().astype(int)[1:])
+    opt, schedule, epoch, products, done, last = Adam(1e-3), constant(1e-3), 0.0, 0.0, 0, 0
+    with DataParallel(model, threads) as net:
+        start = time.perf_counter()
+        for xb, yb in minibatches(x, y, 64, np.random.default_rng(seed)):
+            train_step(net, opt, schedule, xb, yb)
+            done += 1
+            if done in ends:
+                epoch += time.perf_counter() - start
+                products += products_seconds(per_thread, done - last)
+                start, last = time.perf_counter(), done
+    return epoch, products, steps * sum(flops(plan) for plan in plans) / 1e12
 
 
 def per_layer_times(model, x, y, repeats=10):
@@ -75,6 +85,18 @@ def per_layer_times(model, x, y, repeats=10):
             d = model.layers[i].backward(d)
             bwd[i].append(time.perf_counter() - start)
     return [(type(layer).__name__, np.median(f), np.median(b)) for layer, f, b in zip(model.layers, fwd, bwd)]
+
+
+def cached_bytes(layer):
+    """Bytes of the arrays `layer` keeps for its backward, its own parameters not counted."""
+    params = [id(p) for p in layer.params.values()]
+
+    def walk(item):
+        if isinstance(item, np.ndarray):
+            return 0 if id(item) in params else item.nbytes
+        return sum(walk(i) for i in item) if isinstance(item, tuple) else 0
+
+    return walk(layer.cache)
 
 
 def steps_seconds(net, x, y, steps=40):
@@ -114,54 +136,58 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=60000, help="images in the timed epoch")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
+    watch = MachineWatch()
     reuse_freed_memory()
     x, y, note = benchmark_images(args.images)
     model = build_cnn(np.random.default_rng(0))
-    flops = training_flops_per_image(model) * len(x)
-
     threads = available_cores()
-    matmul_before = matmul_gflops()
+    epoch, products, tflop = epoch_against_products(model, x, y, seed=1, threads=threads)
+    x_test = x[:10000]
     with DataParallel(model) as net:
-        epoch_seconds = median_time(
-            lambda: one_epoch(net, x, y, seed=1),
-            repeats=1,
-            warmup=0,
-        )
-        x_test = x[:10000]
         infer = median_time(lambda: net.predict(x_test), repeats=3)
-    matmul = (matmul_before + matmul_gflops()) / 2
-    arithmetic = flops / (matmul * 1e9)
     versus = parallel_against_one_thread(model, x, y)
     one, par = versus["one thread"], versus["data-parallel"]
     layers = per_layer_times(model, x[:64], y[:64])
+    cached = [cached_bytes(layer) / 1e6 for layer in model.layers]  # after a training forward on 64
+    layer_products = layer_products_seconds(step_products(model, 64))
+    state = watch.finish()
 
     results = {
         "data": note,
         "epoch_images": len(x),
-        "epoch_tflop": flops / 1e12,
-        "matmul_gflops": matmul,
-        "arithmetic_seconds": arithmetic,
-        "budget_seconds": BUDGET * arithmetic,
-        "epoch_seconds": epoch_seconds,
-        "epoch_over_arithmetic": epoch_seconds / arithmetic,
-        "train_images_per_s": len(x) / epoch_seconds,
+        "epoch_tflop": tflop,
+        "epoch_seconds": epoch,
+        "products_seconds": products,
+        "epoch_over_products": epoch / products,
+        "products_gflops": 1e3 * tflop / products,
+        "train_images_per_s": len(x) / epoch,
         "inference_images_per_s": len(x_test) / infer,
         "threads": threads,
         "parallel_against_one_thread": versus,
-        "layers_ms": [{"layer": n, "forward": 1e3 * f, "backward": 1e3 * b} for n, f, b in layers],
+        "layers_ms": [
+            {
+                "layer": n,
+                "forward": 1e3 * f,
+                "backward": 1e3 * b,
+                "cached_mb": cached[i],
+                **product_ms(layer_products, i),
+            }
+            for i, (n, f, b) in enumerate(layers)
+        ],
         "machine": machine_info(),
+        "machine_state": state,
     }
+    speedup = compare("data-parallel", par["step_s"], "one thread", one["step_s"])
     lines = [
-        f"Training epoch at batch 64 on {note}, data-parallel on {threads} threads",
+        f"Training epoch at batch 64 on {note}, data-parallel on {threads} threads; CPU: {machine_info()['cpu']}",
         "",
         "| figure | value |",
         "|---|---|",
-        f"| matmul work in the epoch | {flops / 1e12:.2f} TFLOP |",
-        f"| float32 matmul, 2048x2048 (same run) | {matmul:.0f} GFLOP/s |",
-        f"| arithmetic alone | {arithmetic:.1f} s |",
-        f"| budget ({BUDGET} x arithmetic) | {BUDGET * arithmetic:.1f} s |",
-        f"| measured epoch | {epoch_seconds:.1f} s ({epoch_seconds / arithmetic:.2f} x arithmetic) |",
-        f"| training throughput | {len(x) / epoch_seconds:.0f} images/s |",
+        f"| measured epoch | {epoch:.1f} s |",
+        f"| the epoch's own matrix products alone, in turn with it | {products:.1f} s "
+        f"({tflop:.2f} TFLOP at {1e3 * tflop / products:.0f} GFLOP/s) |",
+        f"| epoch / its own products' time | {against_target(epoch / products, TARGET)} |",
+        f"| training throughput | {len(x) / epoch:.0f} images/s |",
         f"| inference throughput (16 images at a time per thread) | {len(x_test) / infer:.0f} images/s |",
         "",
         "Data parallelism against one thread (whose matmuls use every core), alternating, median of 3:",
@@ -173,20 +199,36 @@ def main(argv=None):
         f"| inference | {one['infer_ips']:.0f} images/s | {par['infer_ips']:.0f} images/s | "
         f"{par['infer_ips'] / one['infer_ips']:.2f}x |",
         "",
-        "Per layer, one batch of 64, one thread (median ms):",
+        f"In training steps, {speedup}.",
         "",
-        "| # | layer | forward | backward |",
-        "|---|---|---|---|",
+        "Per layer, one batch of 64, one thread (median ms), and the layer's matrix products alone:",
+        "",
+        "| # | layer | forward | its products | backward | its products | cached for backward |",
+        "|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| {i} | {n} | {1e3 * f:.2f} | {1e3 * b:.2f} |" for i, (n, f, b) in enumerate(layers)]
-    lines.append(f"| | total | {1e3 * sum(f for _, f, _ in layers):.1f} | {1e3 * sum(b for _, _, b in layers):.1f} |")
+    for i, (row, (n, f, b)) in enumerate(zip(results["layers_ms"], layers)):
+        pf, pb = (f"{row[k]:.2f}" if k in row else "" for k in ("forward products", "backward products"))
+        lines.append(f"| {i} | {n} | {1e3 * f:.2f} | {pf} | {1e3 * b:.2f} | {pb} | {row['cached_mb']:.2f} MB |")
+    total = [1e3 * sum(t[k] for t in layers) for k in (1, 2)]
+    total_products = [
+        1e3 * sum(v for (_, phase), v in layer_products.items() if phase == p) for p in ("forward", "backward")
+    ]
+    lines.append(
+        f"| | total | {total[0]:.1f} | {total_products[0]:.1f} | {total[1]:.1f} | {total_products[1]:.1f} "
+        f"| {sum(cached):.1f} MB |"
+    )
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    machine = machine_line()
-    write_text(args.out / "speed.md", table + f"\n\nMeasured on: {machine}.\n")
+    tail = "\n\n".join([f"Measured on: {machine_line()}.", *watch.lines()])
+    write_text(args.out / "speed.md", f"{table}\n\n{tail}\n")
     write_text(args.out / "speed.json", json.dumps(results, indent=2) + "\n")
     print(f"\nsaved {args.out}/speed.md and speed.json")
+
+
+def product_ms(layer_products, i):
+    """{"forward products": ms, "backward products": ms} for the layer's phases that have products."""
+    return {f"{phase} products": 1e3 * s for (j, phase), s in layer_products.items() if j == i}
 
 
 if __name__ == "__main__":

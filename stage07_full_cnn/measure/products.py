@@ -1,0 +1,102 @@
+"""The matrix products of one training step, at their own shapes: the epoch benchmark's yardstick.
+
+A training step is matrix products (BLAS) and everything else (copies, pooling,
+ReLU, Adam: NumPy on one core each). To say how much of a step is overhead, time the
+step's own products alone, with the same operands' shapes and memory layouts and the
+same threads, and divide. A 2048x2048 matmul is a poor yardstick: on a shared
+machine its speed moved by 1.9x within minutes, and the step's products are far
+smaller (800 to 25,088 rows), so they run at their own, lower, rate.
+
+    plan = step_products(model, 32)            # one data-parallel share of a batch of 64
+    seconds = products_seconds([operands(plan), operands(plan)], repeats=20)   # on two threads
+
+Each product is (layer index, phase, m, k, n, a_transposed, b_transposed): an (m, k)
+times (k, n) product whose left operand is a transposed view when a_transposed (as
+dout_mat.T @ cols is in conv_backward), likewise the right one (dout @ w.T).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from shared.benchmark import median_time
+from shared.shapes import conv_output_size
+from stage01_fc.layers import Linear
+from stage04_im2col import conv
+from stage04_im2col.layers import Conv2D
+
+
+def conv_products(i, layer, x_shape):
+    """The products of Conv2D `layer` (index i) on input (N, H, W, C) in one training step."""
+    n, h, w, c = x_shape
+    f, _, kh, kw = layer.params["W"].shape
+    ho, wo = (conv_output_size(s, kh, layer.stride, layer.pad) for s in (h, w))
+    blocks = [min(conv.CHUNK, n - start) for start in range(0, n, conv.CHUNK)]
+    w_transposed = not conv.weights_as_matrix(layer.params["W"]).flags.c_contiguous  # a view for one channel
+    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, False, w_transposed) for b in blocks]
+    plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, False))  # dW = dout_mat.T @ cols
+    if layer.need_dx:  # conv_input_grad: per block, one product for all kernel rows
+        plan += [(i, "backward", b * ho * w, kw * f, kh * c, False, False) for b in blocks]
+    return plan
+
+
+def step_products(model, n):
+    """Every matrix product of a training step of `model` on n images (28x28x1 inputs), in order."""
+    x, plan = np.zeros((n, 28, 28, 1), np.float32), []
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Conv2D):
+            plan += conv_products(i, layer, x.shape)
+        elif isinstance(layer, Linear):
+            d, m = layer.params["W"].shape
+            plan += [(i, "forward", n, d, m, False, False)]
+            plan += [(i, "backward", d, n, m, True, False), (i, "backward", n, m, d, False, True)]  # dW, dx
+        x = layer.forward(x, train=False)
+    return plan
+
+
+def flops(plan):
+    return sum(2 * m * k * n for _, _, m, k, n, _, _ in plan)
+
+
+def operands(plan, dtype=np.float32):
+    """Random operands for every product of `plan`, in the layouts the step uses."""
+    rng = np.random.default_rng(0)
+
+    def matrix(rows, cols, transposed):
+        return (
+            rng.standard_normal((cols, rows), dtype=dtype).T
+            if transposed
+            else rng.standard_normal((rows, cols), dtype=dtype)
+        )
+
+    return [(matrix(m, k, at), matrix(k, n, bt)) for _, _, m, k, n, at, bt in plan]
+
+
+def run_products(pairs):
+    for a, b in pairs:
+        a @ b
+
+
+def products_seconds(per_thread, repeats):
+    """Seconds of `repeats` runs of the products on each thread at once: per_thread[t] is thread t's
+    operands (operands(plan) of its share), BLAS held to one thread per call, as DataParallel trains."""
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(len(per_thread)) as pool:
+        list(pool.map(run_products, per_thread))  # warm-up
+        start = time.perf_counter()
+        for _ in range(repeats):
+            list(pool.map(run_products, per_thread))
+        return time.perf_counter() - start
+
+
+def layer_products_seconds(plan, repeats=10):
+    """{(layer index, phase): median seconds of its products}, on this thread with BLAS as it is."""
+    pairs = operands(plan)
+    result = {}
+    for key in dict.fromkeys((i, phase) for i, phase, *_ in plan):
+        mine = [pair for pair, p in zip(pairs, plan) if p[:2] == key]
+        result[key] = median_time(lambda: run_products(mine), repeats)
+    return result

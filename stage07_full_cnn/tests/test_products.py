@@ -1,0 +1,68 @@
+"""The epoch benchmark's yardstick lists every matrix product of a training step, and no other."""
+
+import numpy as np
+
+from stage01_fc.functional import softmax_cross_entropy
+from stage07_full_cnn.measure.products import flops, operands, products_seconds, step_products
+from stage07_full_cnn.model import build_cnn
+
+
+def test_the_plan_has_the_networks_multiply_adds():
+    """2 x multiply-adds of forward, dW and dx (conv1 has no dx), counted from the architecture."""
+    n = 5  # not a multiple of conv.CHUNK: the last block is smaller
+    conv1, conv2 = 784 * 32 * 25, 196 * 64 * 800
+    fc1, fc2 = 3136 * 128, 128 * 10
+    expected = 2 * n * (2 * conv1 + 3 * conv2 + 3 * fc1 + 3 * fc2)
+    assert flops(step_products(build_cnn(np.random.default_rng(0)), n)) == expected
+
+
+SEEN = []  # (m, k, n, a transposed, b transposed) of every product a Recorded array took part in
+
+
+class Recorded(np.ndarray):
+    """An array that notes the shapes and layouts of every matrix product it takes part in."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul:
+            a, b = inputs[:2]
+            SEEN.append((*a.shape, b.shape[1], transposed(a), transposed(b)))
+        inputs = [plain(i) for i in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
+        result = getattr(ufunc, method)(*inputs, **kwargs)
+        return result.view(Recorded) if isinstance(result, np.ndarray) else result
+
+
+def plain(a):
+    return a.view(np.ndarray) if isinstance(a, Recorded) else a
+
+
+def transposed(a):
+    return a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def test_the_plan_is_the_products_a_real_step_makes():
+    """Run a real training step on arrays that record their products; compare with the plan."""
+    n, model = 9, build_cnn(np.random.default_rng(0))
+    expected = sorted(p[2:] for p in step_products(model, n))
+    for layer in model.layers:
+        layer.params = {k: v.view(Recorded) for k, v in layer.params.items()}
+    h = np.random.default_rng(1).standard_normal((n, 28, 28, 1), dtype=np.float32)
+    SEEN.clear()
+    for layer in model.layers:
+        h = layer.forward(h.view(Recorded))
+    _, d = softmax_cross_entropy(plain(h), np.zeros(n, int))
+    for layer in reversed(model.layers):
+        d = layer.backward(d.view(Recorded))
+        d = d if d is not None else np.zeros(1)
+    assert sorted(SEEN) == expected
+
+
+def test_operands_have_the_steps_layouts():
+    plan = step_products(build_cnn(np.random.default_rng(0)), 3)
+    pairs = operands(plan)
+    assert len(pairs) == len(plan)
+    for (_, _, m, k, n, a_t, b_t), (a, b) in zip(plan, pairs):
+        assert a.shape == (m, k) and b.shape == (k, n) and a.dtype == np.float32
+        assert a.flags.f_contiguous == a_t and b.flags.f_contiguous == b_t  # a transposed view is Fortran order
+    assert products_seconds([pairs[:2], pairs[2:4]], repeats=1) > 0
