@@ -8,7 +8,7 @@
 
 Writes into --out: best.npz (the model the run ships: the average of the weights at
 the end of its last 5 epochs), last.npz (end of the latest epoch, for --resume),
-metrics.csv, summary.json and curves.png.
+metrics.csv, summary.json, curves.png and snapshots/ (snapshots.py).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from stage07_full_cnn.data import load_data
 from stage07_full_cnn.model import build_cnn, count_parameters
 from stage07_full_cnn.options import OptionError, build_parser, check_program_options, fresh_config, resumed_config
 from stage07_full_cnn.parallel import DataParallel
+from stage07_full_cnn.snapshots import Snapshots
 
 DIVERGED = 1e3  # a mean loss above this means the weights are blowing up (a uniform guess scores ln 10 = 2.3)
 AVERAGED_EPOCHS = 5  # best.npz: the mean of the weights at the end of the run's last 5 epochs
@@ -148,6 +149,7 @@ class Run:
                 self.averaged, self.average = [], {}
         steps = -(-len(self.data["x_train"]) // config["batch_size"])
         self.schedule = make_schedule(config, steps_per_epoch=steps)
+        self.snapshots = Snapshots(self.out, recipe.stage, steps, fresh=not resumed)  # for the explorer
 
     def check_stage(self, meta):
         stage = stage_of(self.out / "last.npz", meta)
@@ -173,6 +175,7 @@ class Run:
             for xb, yb in minibatches(x, y, self.config["batch_size"], self.rngs["batch_rng"]):
                 if self.recipe.augment:  # varies each batch; never the validation or test images
                     xb = self.recipe.augment(xb, self.config, self.rngs["noise_rng"])
+                self.snapshots.before_step(self.model, self.opt.step_count, self.epoch)
                 losses.append(train_step(model, self.opt, self.schedule, xb, yb))
                 bar.update(len(xb))
                 if len(losses) % 10 == 0:  # the bar redraws at most 10 times a second anyway
@@ -226,6 +229,7 @@ class Run:
             )  # fmt: skip
             self.epoch = epoch
             self.save()
+            self.snapshots.after_epoch(self.model, self.opt.step_count, epoch)
             write_metrics(self.out, self.history)
 
     def meta(self):
