@@ -9,7 +9,7 @@ from stage07_full_cnn.snapshots import Snapshots, first_epoch_steps, list_snapsh
 
 def test_the_first_epoch_saves_at_its_start_and_at_fractions_of_it():
     assert first_epoch_steps(844) == [0, 26, 106, 211, 422]  # MNIST's 54,000 training images in batches of 64
-    assert first_epoch_steps(3) == [0, 2]  # tiny epochs: no step twice, none at the epoch's end
+    assert first_epoch_steps(3) == [0, 1, 2]  # a tiny epoch: no step twice, none at its end
 
 
 def test_a_run_saves_small_float16_snapshots_in_training_order(tiny_run):

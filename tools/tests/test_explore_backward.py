@@ -161,8 +161,9 @@ def test_stage7s_numbers_equal_its_own_backward_exactly(tiny_run, image):
     x = to_model_input(to_float(request_digit(image)[1][None], meta["data"]["mean"], meta["data"]["std"]))
     logits = model.forward(x, train=True)
     dx = model.backward(np.eye(10, dtype=np.float32)[[TARGET]] - softmax(logits))
-    for shown, exact in ((answer["saliency"], dx[0, :, :, 0] / np.float32(meta["data"]["std"])),
-                         (answer["dW"], model.layers[0].grads["W"][:, 0]), (answer["db"], model.layers[0].grads["b"])):  # fmt: skip
+    conv1 = model.layers[0].grads
+    saliency = dx[0, :, :, 0] / np.float32(meta["data"]["std"])
+    for shown, exact in ((answer["saliency"], saliency), (answer["dW"], conv1["W"][:, 0]), (answer["db"], conv1["b"])):
         np.testing.assert_allclose(shown, exact, rtol=0, atol=1e-5 * np.abs(exact).max())
 
 
