@@ -53,6 +53,7 @@ PAGE_DIR = Path(__file__).parent / "explorer"
 PAGES = {
     "/": ("index.html", "text/html"),
     "/app.js": ("app.js", "text/javascript"),
+    "/backward.js": ("backward.js", "text/javascript"),
     "/style.css": ("style.css", "text/css"),
 }
 ENDPOINTS = {"/api/predict", "/api/backward", "/api/explain", "/api/fool", "/api/replay"}

@@ -108,6 +108,69 @@ def test_draw_a_digit_and_open_a_dot_product(browser, address, checkpoint):
     page.close()
 
 
+def draw(page, digit):
+    box = page.locator("#canvas").bounding_box()
+    for (x0, y0), (x1, y1) in strokes(digit):
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1, box["y"] + y1, steps=3)
+        page.mouse.up()
+    page.wait_for_function("() => !window.explorer.busy()")
+
+
+def settle(page):
+    page.wait_for_timeout(50)
+    page.wait_for_function("() => !window.explorer.busy()")
+
+
+def test_the_backward_pass_panels(browser, address, checkpoint):
+    """Draw; the gradients for the predicted class, then for another; click a saliency pixel, a dW entry and a
+    conv1 gradient (each sum equals NumPy's value); fool it; move the time slider."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(address)
+    page.wait_for_selector("#filters canvas")
+    draw(page, load_sample().test_images[0])
+    page.wait_for_function("() => document.querySelectorAll('#grads-pool2 canvas').length === 64")
+    predicted = page.inner_text("#prediction")
+    assert page.inner_text("#targets button.chosen") == predicted
+    assert page.locator("#dW canvas").count() == 32 and page.locator("#push-bars .bar-row").count() == 8
+
+    other = str((int(predicted) + 1) % 10)
+    page.click(f"#targets button[data-class='{other}']")
+    settle(page)
+    assert page.inner_text("#targets button.chosen") == other and f"p({other})" in page.inner_text("#grad-title")
+    sums = page.inner_text("#push-sum")
+    assert "the biases" in sums and "NumPy's logit" in sums
+    total, logit = (float(page.get_attribute("#push-sum", f"data-{k}")) for k in ("total", "logit"))
+    assert abs(total - logit) < 2e-3  # the pushes and the biases add up to the logit
+
+    for target, where in (("#saliency", (14.5, 12.5)), ("#dW canvas >> nth=3", (2.5, 1.5)),
+                          ("#grads-conv1 canvas >> nth=5", (14.5, 12.5))):  # fmt: skip
+        element = page.locator(target)
+        box = element.bounding_box()
+        size = 5 if target.startswith("#dW") else 28
+        element.click(position={"x": box["width"] * where[0] / size, "y": box["height"] * where[1] / size})
+        settle(page)
+        shown, numpy = float(page.inner_text("#why-total")), float(page.inner_text("#why-numpy"))
+        assert abs(shown - numpy) <= 1e-3 * max(1.0, abs(numpy)), (target, shown, numpy)
+    assert page.get_attribute("#why", "data-kind") == "pool1" and page.locator("#why-body td.winner").count() == 1
+
+    page.select_option("#fool-target", other)
+    page.click("#fool-run")
+    settle(page)
+    result = page.inner_text("#fool-result")
+    assert f"It says {other} after" in result and "L2" in result
+    page.locator("#fool-slider").fill("0")
+    assert page.inner_text("#fool-step").startswith(f"step 0: says {predicted}")
+
+    page.locator("#time-slider").fill("0")
+    settle(page)
+    assert page.inner_text("#time-label").startswith("before training")
+    assert page.locator("#time-filters canvas").count() == 32 and page.locator("#time-maps canvas").count() == 32
+    page.screenshot(path=str(SCREENSHOT.with_name("explorer-backward.png")), full_page=True)
+    page.close()
+
+
 def test_phone_width_keeps_the_canvas_usable(browser, address):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(address)
