@@ -160,7 +160,8 @@ def figures(session):
         env={"EXPLORER_CHECKPOINT": f"{run}/best.npz"},
     )
     session.run("mkdir", "-p", "docs/results/explorer", external=True)
-    session.run("cp", "runs/explorer/explorer.png", "docs/results/explorer/", external=True)
+    for name in ("explorer.png", "explorer-backward.png"):
+        session.run("cp", f"runs/explorer/{name}", "docs/results/explorer/", external=True)
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
     session.run("python", "-m", "stage08_regularization.benchmark", "--out", "docs/results/stage08")

@@ -1,7 +1,7 @@
 """Watch the network think: draw a digit in the browser and see every layer of YOUR checkpoint respond.
 
     python -m tools.explore [CHECKPOINT] [--host 127.0.0.1] [--port 8001]
-    nox -s explore -- CHECKPOINT          (default: runs/stage07/best.npz)
+    nox -s explore -- CHECKPOINT          (default: the newer of runs/stage07/ and runs/stage08/best.npz)
 
 Serves one page on your own machine. Draw on its canvas (mouse, pen or touch) or
 upload a PNG or JPEG: the page sends the image here, and this program runs it through
@@ -206,6 +206,15 @@ def make_server(checkpoint, host="127.0.0.1", port=8001, timeout=TIMEOUT):
     return ThreadingHTTPServer((host, port), make_handler(explorer, timeout))
 
 
+DEFAULT_CHECKPOINTS = (Path("runs/stage07/best.npz"), Path("runs/stage08/best.npz"))
+
+
+def newest_default():
+    """The most recently trained of stage 7's and stage 8's default checkpoints (stage 7's if neither exists)."""
+    found = [p for p in DEFAULT_CHECKPOINTS if p.exists()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else DEFAULT_CHECKPOINTS[0]
+
+
 def port_number(text):
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 0 to 65535 (0 picks a free one)")
@@ -221,12 +230,15 @@ def is_loopback(host):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", type=Path, nargs="?", default=Path("runs/stage07/best.npz"))
+    parser.add_argument(
+        "checkpoint", type=Path, nargs="?", help="default: the newer of " + " and ".join(map(str, DEFAULT_CHECKPOINTS))
+    )
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: this machine only)")
     parser.add_argument(
         "--port", type=port_number, default=8001, help="default 8001 (the docs' `nox -s docs -- serve` uses 8000)"
     )
     args = parser.parse_args(argv)
+    args.checkpoint = args.checkpoint or newest_default()
     if not args.checkpoint.exists():
         sys.exit(f"error: {args.checkpoint}: no such checkpoint; train one first: nox -s stage07 -- --epochs 1")
     if not is_loopback(args.host):

@@ -56,6 +56,7 @@ document.getElementById("clear").addEventListener("click", () => {
   latest = null;
   document.getElementById("prediction").textContent = "\u00a0";
   document.getElementById("message").textContent = "";
+  cleared();  // backward.js
 });
 
 document.getElementById("upload").addEventListener("change", (event) => {

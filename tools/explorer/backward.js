@@ -24,7 +24,7 @@ function ready(info) {  // called by app.js once /api/info has arrived
     b.type = "button";
     b.textContent = name;
     b.dataset.class = k;
-    b.addEventListener("click", () => { chosen = k; if (image) backward(); });
+    b.addEventListener("click", () => { chosen = k; backward(); });
     return b;
   }));
   $("fool-target").replaceChildren(...classes.map((name, k) => new Option(name, k)));
@@ -48,6 +48,11 @@ function settled(dataUrl) {  // called by app.js when the answer for the finishe
   if (!$("time-slider").hidden) replay();
 }
 
+function cleared() {  // called by app.js when the canvas is cleared: nothing to explain until the next drawing
+  image = grads = null;
+  $("why").hidden = true;
+}
+
 function grid(target, maps, scale, onClick) {  // one canvas per map, each scaled to its own largest value
   target.replaceChildren(...maps.map((map, channel) => {
     const c = document.createElement("canvas");
@@ -69,6 +74,7 @@ function cell(event, c, map) {  // [row, column] of the clicked value
 }
 
 async function backward() {
+  if (!image) return;
   const target = chosen ?? latest.predicted;
   const mine = ++asked;
   const [ok, answer] = await post("/api/backward", {image, target});
@@ -116,7 +122,7 @@ async function why(what) {  // the sum behind one gradient value
   const box = $("why");
   box.hidden = false;
   Object.assign(box.dataset, {kind: t.kind, row: what.row, column: what.column, channel: what.channel ?? 0});
-  let total, text;
+  let total, text, label = "the sum";
   if (t.kind === "dW") {
     total = t.products.flat().reduce((a, b) => a + b, 0);
     text = `dW of conv1 filter ${what.channel} at kernel offset (${what.row}, ${what.column}) = the sum over all
@@ -136,6 +142,7 @@ async function why(what) {  // the sum behind one gradient value
     text += ` Divided by the normalization's std (${t.std.toFixed(4)}), the sum is the saliency of this pixel.`;
   } else {
     total = t.routed;
+    label = "the routed gradient";
     const tie = t.tied.length > 1 ? ` ${t.tied.length} values tie for the maximum: the FIRST in row-major order
       (offset ${t.winner}) takes the gradient, as stage 5's pool routes it.` : "";
     text = `The pool's window holds these four values; its maximum (offset ${t.winner}) took the upstream gradient
@@ -149,6 +156,7 @@ async function why(what) {  // the sum behind one gradient value
     body.replaceChildren(figure(win, "the pool window (winner outlined, this value shaded)"));
   }
   $("why-text").textContent = text.replace(/\s+/g, " ");
+  $("why-label").textContent = label;
   $("why-total").textContent = fmt(total);
   $("why-numpy").textContent = fmt(t.numpy);
 }

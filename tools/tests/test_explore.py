@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import os
 import socket
 import struct
 import time
@@ -255,6 +256,18 @@ def test_listening_on_every_interface_prints_a_warning(tiny_run, capsys, monkeyp
     assert "warning: --host 0.0.0.0 lets every machine" in capsys.readouterr().out
     main([str(tiny_run / "best.npz"), "--port", "0"])
     assert "warning" not in capsys.readouterr().out
+
+
+def test_without_a_checkpoint_it_explores_the_newer_of_stage_7s_and_stage_8s(tiny_run, tiny_run8, tmp_path, capsys,
+                                                                               monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(explore.ThreadingHTTPServer, "serve_forever", lambda self: None)
+    for n, (stage, run) in enumerate((("stage08", tiny_run8), ("stage07", tiny_run))):
+        (tmp_path / "runs" / stage).mkdir(parents=True)
+        (tmp_path / "runs" / stage / "best.npz").write_bytes((run / "best.npz").read_bytes())
+        os.utime(tmp_path / "runs" / stage / "best.npz", (1e9 + n, 1e9 + n))
+        main(["--port", "0"])
+        assert f"Exploring runs/{stage}/best.npz" in capsys.readouterr().out
 
 
 def test_concurrent_requests_all_get_their_own_answer(server):

@@ -2,7 +2,7 @@
 
 It traces a digit of the embedded sample on the canvas, stroke by stroke, checks what
 the page shows against the NumPy forward pass, opens the dot product of one conv1
-value, and saves the screenshot the docs use (runs/explorer/explorer.png; `nox -s
+value, and saves the screenshots the docs use (runs/explorer/explorer.png and explorer-backward.png; `nox -s
 figures` runs it on the checkpoint it trains, named by $EXPLORER_CHECKPOINT, and
 copies the screenshot into docs/results/explorer/).
 """
