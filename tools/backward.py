@@ -1,9 +1,11 @@
 """The backward pass of one image, as the explorer shows it, and the sums behind single gradient values.
 
-Every gradient here is of log p(target), the log-probability the network gives a
-chosen class: the negative of the training loss for that label, so its gradient is
-softmax_cross_entropy's, sign flipped. A positive value means "more of this raises
-p(target)". It is computed by the project's own layers, forward then backward, on a
+Every gradient here is of a chosen class's *score*: its logit z(target), or its
+log-probability log p(target), the negative of the training loss for that label (so
+its gradient is softmax_cross_entropy's, sign flipped). A positive value means "more
+of this raises the score". Once the network is sure, p(target) is near 1 and the
+gradient of log p vanishes (training has nothing left to learn from the image); the
+logit's does not, which is why saliency maps usually show the logit's. It is computed by the project's own layers, forward then backward, on a
 *gradient network*: replicas of the model's layers (parallel.py's `replica`: the same
 weight arrays, their own caches, so concurrent requests do not collide) in which
 batch norm is frozen to its inference form and dropout is the identity, so the
@@ -64,12 +66,15 @@ def gradient_network(model):
     return net
 
 
-def backward_pass(model, x, target):
-    """One image x (1, H, W, 1) through `model` and back, for class `target`.
+SCORES = ("logit", "log_p")
+
+
+def backward_pass(model, x, target, score="log_p"):
+    """One image x (1, H, W, 1) through `model` and back, for the score ("logit" or "log_p") of class `target`.
 
     Returns (net, outputs, grads, dx, probs): the gradient network, whose layers keep
     their caches and parameter gradients (layer.grads); each layer's output; the
-    gradient of log p(target) at each layer's output; at the input; and the ten
+    gradient of the score at each layer's output; at the input; and the ten
     probabilities.
     """
     net = gradient_network(model)
@@ -79,6 +84,8 @@ def backward_pass(model, x, target):
         outputs.append(out)
     _, dloss = softmax_cross_entropy(out, np.array([target]))
     dout = -dloss  # d log p(target) / d logits = onehot(target) - p
+    if score == "logit":
+        dout = np.eye(out.shape[1], dtype=out.dtype)[[target]]  # d z(target) / d logits = onehot(target)
     grads = [None] * len(net.layers)
     for i in reversed(range(len(net.layers))):  # Sequential.backward, keeping each layer's incoming gradient
         grads[i] = dout

@@ -2,8 +2,8 @@
 
     info       the classes, the conv1 filters, the snapshots the run saved
     predict    the drawn image prepared as predict prepares a file, and every layer's maps
-    backward   for a target class: the gradient of log p(target) at each layer, saliency
-               (d log p / d pixel) and gradient x input, conv1's dW, and which pool-2
+    backward   for a target class: the gradient of its score (logit, or log p) at each
+               layer, saliency (d score / d pixel) and gradient x input, conv1's dW, and which pool-2
                features pushed the target's logit (activation x weight)
     explain    one gradient value as the explicit sum that made it (backward.py)
     fool       gradient steps on the input toward a class, until the answer flips
@@ -21,7 +21,7 @@ from shared.preprocess import to_float
 from stage01_fc.functional import softmax
 from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.snapshots import list_snapshots, read_snapshot
-from tools.backward import backward_pass, dw_sum, dx_sum, logit_contributions, pool_route
+from tools.backward import SCORES, backward_pass, dw_sum, dx_sum, logit_contributions, pool_route
 from tools.predict import ImageError, mnistify
 
 SHOWN = ("conv1", "pool1", "conv2", "pool2")
@@ -129,16 +129,23 @@ class Explorer:
     def target(self, payload):
         return integer(payload, "target", 0, len(self.data["classes"]) - 1)
 
+    def score(self, payload):
+        score = payload.get("score", "logit")
+        if score not in SCORES:
+            raise BadRequest(400, '"score" must be "logit" or "log_p"')
+        return score
+
     def backward(self, gray, payload):
         digit, x = self.prepare(gray)
-        target = self.target(payload)
-        net, outputs, grads, dx, probs = backward_pass(self.model, x, target)
+        target, score = self.target(payload), self.score(payload)
+        net, outputs, grads, dx, probs = backward_pass(self.model, x, target, score)
         saliency = dx[0, :, :, 0] / np.float32(self.data["std"])  # per pixel on the [0, 1] scale
         conv1 = net.layers[self.at["conv1"]].grads
         push, constant = logit_contributions(net, outputs, self.at["fc"], target)
         push = push.reshape(outputs[self.at["pool2"]].shape[1:])  # flatten keeps (h, w, c) order
         return {
             "target": target,
+            "score": score,
             "probabilities": rounded(probs, 6),
             "predicted": int(probs.argmax()),
             "saliency": significant(saliency),
@@ -156,7 +163,7 @@ class Explorer:
 
     def explain(self, gray, payload):
         _, x = self.prepare(gray)
-        net, outputs, grads, dx, _ = backward_pass(self.model, x, self.target(payload))
+        net, outputs, grads, dx, _ = backward_pass(self.model, x, self.target(payload), self.score(payload))
         kind = payload.get("kind")
         conv1 = self.at["conv1"]
         if kind == "dW":

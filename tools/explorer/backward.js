@@ -39,6 +39,7 @@ function ready(info) {  // called by app.js once /api/info has arrived
   }
   $("time-slider").dataset.labels = JSON.stringify(info.snapshots);
   $("fool-run").addEventListener("click", fool);
+  document.querySelectorAll("input[name=score]").forEach((r) => r.addEventListener("change", backward));
   $("fool-slider").addEventListener("input", () => showStep(+$("fool-slider").value));
 }
 
@@ -76,14 +77,18 @@ function cell(event, c, map) {  // [row, column] of the clicked value
 async function backward() {
   if (!image) return;
   const target = chosen ?? latest.predicted;
+  const score = document.querySelector("input[name=score]:checked").value;
   const mine = ++asked;
-  const [ok, answer] = await post("/api/backward", {image, target});
+  const [ok, answer] = await post("/api/backward", {image, target, score});
   if (mine !== asked) return;
   if (!ok) { $("message").textContent = answer.error; return; }
   grads = answer;
   for (const b of $("targets").children) b.classList.toggle("chosen", +b.dataset.class === target);
   const name = classes[target];
-  $("grad-title").textContent = `p(${name}) = ${(100 * answer.probabilities[target]).toFixed(1)}%`;
+  const z = answer.logits[target], p = answer.probabilities[target];
+  $("grad-title").textContent = `p(${name}) = ${(100 * p).toFixed(1)}%: logit z(${name}) = ${z.toFixed(3)}, ` +
+    `log p = ${Math.log(p).toExponential(2)}; largest |d ${score === "logit" ? "z" : "log p"} / d pixel| = ` +
+    `${fmt(largest(answer.saliency))}`;
   document.querySelectorAll(".target-name").forEach((e) => { e.textContent = name; });
   paint($("saliency"), answer.saliency, 5, diverging(largest(answer.saliency)));
   paint($("gradxinput"), answer.grad_x_input, 5, diverging(largest(answer.grad_x_input)));
@@ -116,7 +121,7 @@ function heat(rows, scale) {  // a small heat map canvas
 }
 
 async function why(what) {  // the sum behind one gradient value
-  const [ok, t] = await post("/api/explain", {image, target: grads.target, ...what});
+  const [ok, t] = await post("/api/explain", {image, target: grads.target, score: grads.score, ...what});
   if (!ok) { $("message").textContent = t.error; return; }
   const body = $("why-body");
   const box = $("why");

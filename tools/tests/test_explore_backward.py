@@ -1,8 +1,8 @@
 """The explorer's backward-pass numbers against NumPy, on a stage 7 and a stage 8 checkpoint.
 
 Two independent references: the model's own Sequential.forward/backward (stage 7,
-whose training-mode forward IS its inference), and central finite differences of
-log p(target) in float64 (both stages: batch norm's inference form has no backward
+whose training-mode forward IS its inference), and central finite differences of the
+score (the logit z(target), or log p(target)) in float64 (both stages: batch norm's inference form has no backward
 of its own in the project, so the derivative itself is the reference).
 """
 
@@ -39,9 +39,14 @@ def image():
     return png_data_url(page_of(load_sample().test_images[3]))
 
 
+@pytest.fixture(scope="module", params=["logit", "log_p"])
+def score(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def answer(server, image):
-    status, answer = request(server + "/api/backward", {"image": image, "target": TARGET})
+def answer(server, image, score):
+    status, answer = request(server + "/api/backward", {"image": image, "target": TARGET, "score": score})
     assert status == 200
     return answer
 
@@ -49,7 +54,8 @@ def answer(server, image):
 class Reference:
     """The checkpoint's network in float64, run layer by layer at inference, for finite differences."""
 
-    def __init__(self, run, image):
+    def __init__(self, run, image, score):
+        self.score = score
         self.model, meta = load_model(run / "best.npz")
         for layer in self.model.layers:
             for store in (layer.params, layer.buffers):
@@ -64,10 +70,10 @@ class Reference:
             self.outputs.append(layer.forward(self.outputs[-1], train=False))
 
     def log_p(self, start, a):
-        """log p(TARGET) when the output of layer start - 1 (0: the input) is a."""
+        """The score of TARGET (its logit, or log p) when the output of layer start - 1 (0: the input) is a."""
         for layer in self.model.layers[start:]:
             a = layer.forward(a, train=False)
-        return float(np.log(softmax(a)[0, TARGET]))
+        return float(a[0, TARGET] if self.score == "logit" else np.log(softmax(a)[0, TARGET]))
 
     def derivative(self, start, index, h=1e-5):
         a = self.outputs[start].copy()
@@ -90,8 +96,8 @@ def request_digit(data_url):
 
 
 @pytest.fixture(scope="module")
-def ref(run, image):
-    return Reference(run, image)
+def ref(run, image, score):
+    return Reference(run, image, score)
 
 
 def layer_at(model, kind, nth):
@@ -155,7 +161,7 @@ def test_conv1s_weight_gradient_is_the_derivative_of_log_p(answer, ref):
 
 def test_stage7s_numbers_equal_its_own_backward_exactly(tiny_run, image):
     with serving(tiny_run / "best.npz") as address:
-        answer = request(address + "/api/backward", {"image": image, "target": TARGET})[1]
+        answer = request(address + "/api/backward", {"image": image, "target": TARGET, "score": "log_p"})[1]
     model, meta = load_model(tiny_run / "best.npz")
     model.layers[0].need_dx = True
     x = to_model_input(to_float(request_digit(image)[1][None], meta["data"]["mean"], meta["data"]["std"]))
@@ -184,8 +190,8 @@ def test_the_pushes_of_the_pool2_features_add_up_to_the_logit(answer, ref):
     assert abs(sum(shown["channels"]) + shown["constant"] - ref.outputs[-1][0, k]) < 1e-3
 
 
-def explain(server, image, **what):
-    status, answer = request(server + "/api/explain", {"image": image, "target": TARGET, **what})
+def explain(server, image, score, **what):
+    status, answer = request(server + "/api/explain", {"image": image, "target": TARGET, "score": score, **what})
     assert status == 200, answer
     return answer
 
@@ -194,14 +200,14 @@ def test_a_clicked_gradient_is_the_sum_shown(server, image, answer, ref):
     W = ref.model.layers[0].params["W"]
     dconv1 = np.array(answer["grads"]["conv1"])  # (32, 28, 28)
     f, p, q = np.unravel_index(np.abs(answer["dW"]).argmax(), (32, 5, 5))
-    terms = explain(server, image, kind="dW", channel=int(f), row=int(p), column=int(q))
+    terms = explain(server, image, answer["score"], kind="dW", channel=int(f), row=int(p), column=int(q))
     np.testing.assert_allclose(terms["dout"], dconv1[f], atol=1e-5 * np.abs(dconv1[f]).max())
     np.testing.assert_allclose(terms["input"], np.pad(ref.x[0, :, :, 0], 2)[p : p + 28, q : q + 28], atol=1e-4)
     assert abs(np.sum(terms["products"]) - terms["numpy"]) < 1e-3 * np.abs(terms["products"]).sum()
     assert abs(terms["numpy"] - answer["dW"][f][p][q]) < 5e-6 * np.abs(answer["dW"]).max()
 
     y, x = np.unravel_index(np.abs(answer["saliency"]).argmax(), (28, 28))
-    terms = explain(server, image, kind="dx", row=int(y), column=int(x))
+    terms = explain(server, image, answer["score"], kind="dx", row=int(y), column=int(x))
     block = np.pad(dconv1, ((0, 0), (2, 2), (2, 2)))[:, y : y + 5, x : x + 5]  # output pixels y-2..y+2, x-2..x+2
     np.testing.assert_allclose(terms["dout"], block, atol=1e-5 * np.abs(block).max())
     np.testing.assert_allclose(terms["kernel"], W[:, 0, ::-1, ::-1], atol=1e-5)
@@ -218,21 +224,22 @@ def test_a_tied_pool_window_routes_its_gradient_to_the_first_maximum(server, ima
     upstream = answer["grads"]["pool1"][c][i // 2][j // 2]
     assert upstream != 0
     for di, dj in ((0, 0), (0, 1), (1, 1)):
-        route = explain(server, image, kind="pool1", row=i + di, column=j + dj, channel=c)
+        route = explain(server, image, answer["score"], kind="pool1", row=i + di, column=j + dj, channel=c)
         assert route["tied"] == [0, 1, 2, 3] and route["winner"] == 0
         assert route["routed"] == pytest.approx(upstream if (di, dj) == (0, 0) else 0, rel=1e-5)
         assert route["numpy"] == pytest.approx(route["routed"], rel=1e-5)
         assert route["numpy"] == pytest.approx(answer["grads"]["conv1"][c][i + di][j + dj], rel=1e-5)
 
 
-def test_fooling_steps_replay_and_flip_the_answer(server, image, answer, ref, run):
-    goal = (answer["predicted"] + 1) % 10
+def test_fooling_steps_replay_and_flip_the_answer(server, image, run):
+    digit = request_digit(image)[1]
+    goal = (request(server + "/api/predict", {"image": image})[1]["predicted"] + 1) % 10
     status, fooled = request(server + "/api/fool", {"image": image, "target": goal, "step": 0.3, "steps": 80})
     assert status == 200 and fooled["flipped_at"] is not None
     steps = fooled["steps"]
     model, meta = load_model(run / "best.npz")
     start = np.array(steps[0]["image"])
-    np.testing.assert_allclose(start, np.round(ref.digit / 255.0, 4))
+    np.testing.assert_allclose(start, np.round(digit / 255.0, 4))
     for n, step in enumerate(steps):
         u = np.array(step["image"])
         assert u.min() >= 0 and u.max() <= 1
@@ -273,6 +280,7 @@ def test_replaying_a_snapshot_runs_the_image_through_its_weights(server, image, 
     ("endpoint", "extra", "message"),
     [("backward", {}, '"target" must be a whole number from 0 to 9'),
      ("backward", {"target": 10}, '"target"'), ("backward", {"target": True}, '"target"'),
+     ("backward", {"target": 1, "score": "p"}, '"score" must be "logit" or "log_p"'),
      ("explain", {"target": 1, "kind": "dz"}, '"kind" must be'),
      ("explain", {"target": 1, "kind": "dW", "channel": 32, "row": 0, "column": 0}, '"channel"'),
      ("explain", {"target": 1, "kind": "pool2", "channel": 0, "row": 14, "column": 0}, '"row"'),

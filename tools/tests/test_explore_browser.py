@@ -2,9 +2,10 @@
 
 It traces a digit of the embedded sample on the canvas, stroke by stroke, checks what
 the page shows against the NumPy forward pass, opens the dot product of one conv1
-value, and saves the screenshots the docs use (runs/explorer/explorer.png and explorer-backward.png; `nox -s
-figures` runs it on the checkpoint it trains, named by $EXPLORER_CHECKPOINT, and
-copies the screenshot into docs/results/explorer/).
+value, then uses every backward-pass panel, and saves the screenshots the docs use
+(runs/explorer/explorer.png and explorer-backward.png; `nox -s figures` runs it on the
+checkpoint it trains, named by $EXPLORER_CHECKPOINT, and copies them into
+docs/results/explorer/).
 """
 
 import base64
@@ -139,6 +140,10 @@ def test_the_backward_pass_panels(browser, address, checkpoint):
     page.click(f"#targets button[data-class='{other}']")
     settle(page)
     assert page.inner_text("#targets button.chosen") == other and f"p({other})" in page.inner_text("#grad-title")
+    assert "d z / d pixel" in page.inner_text("#grad-title")
+    page.check("input[name=score][value=log_p]")
+    settle(page)
+    assert "d log p / d pixel" in page.inner_text("#grad-title")
     sums = page.inner_text("#push-sum")
     assert "the biases" in sums and "NumPy's logit" in sums
     total, logit = (float(page.get_attribute("#push-sum", f"data-{k}")) for k in ("total", "logit"))
