@@ -5,8 +5,10 @@ log-probability log p(target), the negative of the training loss for that label 
 its gradient is softmax_cross_entropy's, sign flipped). A positive value means "more
 of this raises the score". Once the network is sure, p(target) is near 1 and the
 gradient of log p vanishes (training has nothing left to learn from the image); the
-logit's does not, which is why saliency maps usually show the logit's. It is computed by the project's own layers, forward then backward, on a
-*gradient network*: replicas of the model's layers (parallel.py's `replica`: the same
+logit's does not, which is why saliency maps usually show the logit's.
+
+Both are computed by the project's own layers, forward then backward, on a *gradient
+network*: replicas of the model's layers (parallel.py's `replica`: the same
 weight arrays, their own caches, so concurrent requests do not collide) in which
 batch norm is frozen to its inference form and dropout is the identity, so the
 backward pass is the derivative of exactly the function that predicts.
