@@ -85,9 +85,10 @@ async function backward() {
   grads = answer;
   for (const b of $("targets").children) b.classList.toggle("chosen", +b.dataset.class === target);
   const name = classes[target];
-  const z = answer.logits[target], p = answer.probabilities[target];
+  const z = answer.logits[target], p = answer.probabilities[target], top = Math.max(...answer.logits);
+  const logP = z - top - Math.log(answer.logits.reduce((sum, v) => sum + Math.exp(v - top), 0));  // log-softmax
   $("grad-title").textContent = `p(${name}) = ${(100 * p).toFixed(1)}%: logit z(${name}) = ${z.toFixed(3)}, ` +
-    `log p = ${Math.log(p).toExponential(2)}; largest |d ${score === "logit" ? "z" : "log p"} / d pixel| = ` +
+    `log p = ${fmt(logP)}; largest |d ${score === "logit" ? "z" : "log p"} / d pixel| = ` +
     `${fmt(largest(answer.saliency))}`;
   document.querySelectorAll(".target-name").forEach((e) => { e.textContent = name; });
   paint($("saliency"), answer.saliency, 5, diverging(largest(answer.saliency)));
@@ -139,12 +140,12 @@ async function why(what) {  // the sum behind one gradient value
     total = t.filters.reduce((a, b) => a + b, 0);
     text = `d/d(input pixel (${what.row}, ${what.column})) = the sum over the 25 windows that covered it, and
       the 32 filters, of (gradient at the window's output pixel) x (the kernel weight that met the pixel):
-      laid out by output pixel, the kernel appears flipped. Filter ${f}, the largest share, shown:`;
+      laid out by output pixel, the kernel appears flipped. Divided by the normalization's std (${t.std.toFixed(4)}),
+      the sum is this pixel's saliency. Filter ${f}, the largest share, shown:`;
     const grids = [tableOf(t.dout[f]), op("\u00d7"), tableOf(t.kernel[f]), op("="), tableOf(t.products[f])];
     body.replaceChildren(figure(grids[0], `gradient at conv1's outputs around it, filter ${f}`), grids[1],
       figure(grids[2], "kernel, flipped"), grids[3], figure(grids[4], `products: sum ${fmt(t.filters[f])}`),
       figure(shares(t.filters), "each filter's share (sum of its products)"));
-    text += ` Divided by the normalization's std (${t.std.toFixed(4)}), the sum is the saliency of this pixel.`;
   } else {
     total = t.routed;
     label = "the routed gradient";
@@ -246,7 +247,8 @@ async function replay() {
   const index = +slider.value;
   const [ok, answer] = await post("/api/replay", {image, index});
   if (!ok || +slider.value !== index) return;
-  $("time-label").textContent = `${answer.label}: says ${classes[answer.predicted]} ` +
+  $("time-label").textContent = `snapshot ${index + 1} of ${+slider.max + 1}, ${answer.label}: ` +
+    `says ${classes[answer.predicted]} ` +
     `(${(100 * answer.probabilities[answer.predicted]).toFixed(1)}%)`;
   slider.dataset.shown = index;
   $("time-bars").replaceChildren(...answer.probabilities.map((p, k) => {

@@ -167,12 +167,19 @@ def test_the_backward_pass_panels(browser, address, checkpoint):
     assert f"It says {other} after" in result and "L2" in result
     page.locator("#fool-slider").fill("0")
     assert page.inner_text("#fool-step").startswith(f"step 0: says {predicted}")
+    page.locator("#fool-slider").fill(result.split(" after ")[1].split()[0])  # back to the step that flipped it
 
     page.locator("#time-slider").fill("0")
     settle(page)
-    assert page.inner_text("#time-label").startswith("before training")
+    assert page.inner_text("#time-label").startswith("snapshot 1 of") and "before training" in page.inner_text("#time-label")
     assert page.locator("#time-filters canvas").count() == 32 and page.locator("#time-maps canvas").count() == 32
-    page.screenshot(path=str(SCREENSHOT.with_name("explorer-backward.png")), full_page=True)
+    page.locator("#time-slider").fill("2")  # early in the first epoch
+    settle(page)
+    assert "after" in page.inner_text("#time-label")
+    top = page.evaluate("document.getElementById('backward-panel').getBoundingClientRect().top + window.scrollY")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    clip = {"x": 0, "y": top, "width": 1280, "height": height - top}
+    page.screenshot(path=str(SCREENSHOT.with_name("explorer-backward.png")), full_page=True, clip=clip)
     page.close()
 
 
