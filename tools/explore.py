@@ -71,20 +71,22 @@ def decode_image(payload):
         raw = base64.b64decode(payload["image"].split(",", 1)[-1], validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest(400, "the image is not valid base64") from None
+    unreadable = (UnidentifiedImageError, OSError, SyntaxError, ValueError)
     try:
         with Image.open(io.BytesIO(raw)) as img:  # reads the header only
             kind, (width, height) = img.format, img.size
-        if kind not in ("PNG", "JPEG"):
-            raise BadRequest(415, f"the image is {kind}; send a PNG or JPEG")
-        if width * height > MAX_PIXELS:
-            raise BadRequest(413, f"the image has {width}x{height} pixels, above {MAX_PIXELS:,}: scale it down")
-        return open_grayscale(io.BytesIO(raw))  # the same reading as predict's files
     except Image.DecompressionBombError:
         raise BadRequest(413, "the image has too many pixels to open safely; scale it down") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        if isinstance(err, BadRequest):
-            raise
+    except unreadable:
         raise BadRequest(415, "the data is not a PNG or JPEG image") from None
+    if kind not in ("PNG", "JPEG"):  # nor a TIFF of floats, which may hold NaN or infinity
+        raise BadRequest(415, f"the image is {kind}; send a PNG or JPEG")
+    if width * height > MAX_PIXELS:
+        raise BadRequest(413, f"the image has {width}x{height} pixels, above {MAX_PIXELS:,}: scale it down")
+    try:
+        return open_grayscale(io.BytesIO(raw))  # the same reading as predict's files
+    except unreadable:
+        raise BadRequest(415, "the data is not a PNG or JPEG image that can be decoded") from None
 
 
 def read_json(body):

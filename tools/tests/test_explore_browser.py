@@ -171,7 +171,8 @@ def test_the_backward_pass_panels(browser, address, checkpoint):
 
     page.locator("#time-slider").fill("0")
     settle(page)
-    assert page.inner_text("#time-label").startswith("snapshot 1 of") and "before training" in page.inner_text("#time-label")
+    label = page.inner_text("#time-label")
+    assert label.startswith("snapshot 1 of") and "before training" in label
     assert page.locator("#time-filters canvas").count() == 32 and page.locator("#time-maps canvas").count() == 32
     page.locator("#time-slider").fill("2")  # early in the first epoch
     settle(page)
