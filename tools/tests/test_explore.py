@@ -262,7 +262,7 @@ def test_without_a_checkpoint_it_explores_the_newer_of_stage_7s_and_stage_8s(tin
                                                                                monkeypatch):  # fmt: skip
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(explore.ThreadingHTTPServer, "serve_forever", lambda self: None)
-    for n, (stage, run) in enumerate((("stage08", tiny_run8), ("stage07", tiny_run))):
+    for n, (stage, run) in enumerate((("stage07", tiny_run), ("stage08", tiny_run8))):
         (tmp_path / "runs" / stage).mkdir(parents=True)
         (tmp_path / "runs" / stage / "best.npz").write_bytes((run / "best.npz").read_bytes())
         os.utime(tmp_path / "runs" / stage / "best.npz", (1e9 + n, 1e9 + n))

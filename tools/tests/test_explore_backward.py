@@ -6,8 +6,12 @@ score (the logit z(target), or log p(target)) in float64 (both stages: batch nor
 of its own in the project, so the derivative itself is the reference).
 """
 
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from shared.datasets import load_sample
 from shared.preprocess import to_float
@@ -17,7 +21,7 @@ from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.snapshots import list_snapshots, read_snapshot
 from tools.backward import backward_pass
 from tools.loader import load_model
-from tools.predict import mnistify
+from tools.predict import mnistify, to_grayscale
 from tools.tests.explore_client import page_of, png_data_url, request, serving
 
 TARGET = 3
@@ -62,8 +66,7 @@ class Reference:
                 for k in store:
                     store[k] = store[k].astype(np.float64)
         self.std = meta["data"]["std"]
-        _, predicted = request_digit(image)
-        self.digit = predicted
+        self.digit = digit_of(image)
         self.x = to_model_input(to_float(self.digit[None], meta["data"]["mean"], self.std)).astype(np.float64)
         self.outputs = [self.x]
         for layer in self.model.layers:
@@ -83,16 +86,10 @@ class Reference:
         return (up - self.log_p(start, a)) / (2 * h)
 
 
-def request_digit(data_url):
-    import base64
-    import io
-
-    from PIL import Image
-
-    from tools.predict import to_grayscale
-
+def digit_of(data_url):
+    """The 28x28 digit predict's preprocessing makes of a data URL's image."""
     with Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))) as img:
-        return None, mnistify(to_grayscale(img))
+        return mnistify(to_grayscale(img))
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +117,7 @@ def check(shown, exact, scale):
     assert abs(shown - exact) <= 2e-3 * scale + 1e-7, (shown, exact, scale)
 
 
-def test_every_layers_gradient_is_the_derivative_of_log_p(answer, ref):
+def test_every_layers_gradient_is_the_derivative_of_the_score(answer, ref):
     model = ref.model
     at = {"conv1": layer_at(model, "Conv2D", 0), "pool1": layer_at(model, "MaxPool2D", 0),
           "conv2": layer_at(model, "Conv2D", 1), "pool2": layer_at(model, "MaxPool2D", 1)}  # fmt: skip
@@ -146,7 +143,7 @@ def test_every_layers_gradient_is_the_derivative_of_log_p(answer, ref):
     np.testing.assert_allclose(answer["grad_x_input"], saliency * ref.digit / 255.0, atol=1e-5 * np.abs(saliency).max())
 
 
-def test_conv1s_weight_gradient_is_the_derivative_of_log_p(answer, ref):
+def test_conv1s_weight_gradient_is_the_derivative_of_the_score(answer, ref):
     dW = np.array(answer["dW"])
     W = ref.model.layers[0].params["W"]
     for f, p, q in [np.unravel_index(k, dW.shape) for k in np.argsort(-np.abs(dW), axis=None)[:4]] + [(7, 0, 4)]:
@@ -164,7 +161,7 @@ def test_stage7s_numbers_equal_its_own_backward_exactly(tiny_run, image):
         answer = request(address + "/api/backward", {"image": image, "target": TARGET, "score": "log_p"})[1]
     model, meta = load_model(tiny_run / "best.npz")
     model.layers[0].need_dx = True
-    x = to_model_input(to_float(request_digit(image)[1][None], meta["data"]["mean"], meta["data"]["std"]))
+    x = to_model_input(to_float(digit_of(image)[None], meta["data"]["mean"], meta["data"]["std"]))
     logits = model.forward(x, train=True)
     dx = model.backward(np.eye(10, dtype=np.float32)[[TARGET]] - softmax(logits))
     conv1 = model.layers[0].grads
@@ -232,7 +229,7 @@ def test_a_tied_pool_window_routes_its_gradient_to_the_first_maximum(server, ima
 
 
 def test_fooling_steps_replay_and_flip_the_answer(server, image, run):
-    digit = request_digit(image)[1]
+    digit = digit_of(image)
     goal = (request(server + "/api/predict", {"image": image})[1]["predicted"] + 1) % 10
     status, fooled = request(server + "/api/fool", {"image": image, "target": goal, "step": 0.3, "steps": 80})
     assert status == 200 and fooled["flipped_at"] is not None
@@ -265,7 +262,7 @@ def test_replaying_a_snapshot_runs_the_image_through_its_weights(server, image, 
     assert info["snapshots"][0] == "before training" and info["snapshots"][-1] == "after epoch 2"
     assert len(info["snapshots"]) == len(paths)
     model, meta = load_model(run / "best.npz")
-    x = to_model_input(to_float(request_digit(image)[1][None], meta["data"]["mean"], meta["data"]["std"]))
+    x = to_model_input(to_float(digit_of(image)[None], meta["data"]["mean"], meta["data"]["std"]))
     for index in (0, len(paths) - 1):
         status, shown = request(server + "/api/replay", {"image": image, "index": index})
         assert status == 200 and shown["label"] == info["snapshots"][index]
