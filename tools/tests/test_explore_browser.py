@@ -109,9 +109,9 @@ def test_draw_a_digit_and_open_a_dot_product(browser, address, checkpoint):
     page.close()
 
 
-def draw(page, digit):
+def draw(page, digit, scale=10):
     box = page.locator("#canvas").bounding_box()
-    for (x0, y0), (x1, y1) in strokes(digit):
+    for (x0, y0), (x1, y1) in strokes(digit, scale):
         page.mouse.move(box["x"] + x0, box["y"] + y0)
         page.mouse.down()
         page.mouse.move(box["x"] + x1, box["y"] + y1, steps=3)
@@ -190,4 +190,7 @@ def test_phone_width_keeps_the_canvas_usable(browser, address):
     page.wait_for_selector("#filters canvas")
     box = page.locator("#canvas").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    draw(page, load_sample().test_images[1], scale=box["width"] / 28)
+    page.wait_for_function("() => document.querySelectorAll('#grads-pool2 canvas').length === 64")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # every panel fits: no sideways scrolling
     page.close()
