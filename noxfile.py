@@ -88,7 +88,7 @@ def parity(session):
 
 @nox.session(python=PYTHON)
 def explore(session):
-    """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default: the newer run of 7 and 8)."""
+    """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default: newest run)."""
     install(session)
     session.run("python", "-m", "tools.explore", *session.posargs)
 
