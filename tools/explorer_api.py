@@ -42,7 +42,8 @@ def rounded(a, decimals):
 def significant(a, digits=6):
     """An array rounded to `digits` significant digits of its largest value (gradients span many scales)."""
     a = np.asarray(a, dtype=np.float64)
-    top = np.abs(a).max() if a.size else 0.0
+    finite = np.abs(a[np.isfinite(a)])  # NaN and infinity pass through, and the server refuses to send them
+    top = finite.max() if finite.size else 0.0
     decimals = digits - 1 - int(np.floor(np.log10(top))) if top > 0 else digits
     return np.round(a, decimals).tolist()
 
