@@ -15,6 +15,7 @@ let chosen = null;     // the target class picked, or null: follow the predictio
 let image = null;      // the data URL of the finished drawing
 let grads = null;      // the last answer of /api/backward
 let asked = 0;         // the number of the newest backward request: older answers are dropped
+let fooled = null;     // the last answer of /api/fool
 const $ = (id) => document.getElementById(id);
 
 function ready(info) {  // called by app.js once /api/info has arrived
@@ -44,6 +45,10 @@ function ready(info) {  // called by app.js once /api/info has arrived
 }
 
 function settled(dataUrl) {  // called by app.js when the answer for the finished drawing has arrived
+  if (!fooled) {  // until the learner picks one: the runner-up, the class it is likeliest to become
+    const order = latest.probabilities.map((p, k) => [p, k]).sort((a, b) => b[0] - a[0]);
+    $("fool-target").value = order[1][1];
+  }
   image = dataUrl;
   backward();
   if (!$("time-slider").hidden) replay();
@@ -210,8 +215,6 @@ function pushes(answer, target) {  // from maps to probability
     answer.logits.map((z, k) => `<tr class="${k === target ? "top" : ""}"><td>${classes[k]}</td><td>${z.toFixed(3)}</td>` +
       `<td>${exps[k].toFixed(4)}</td><td>${(100 * exps[k] / total).toFixed(2)}%</td></tr>`).join("");
 }
-
-let fooled = null;
 
 async function fool() {
   if (!image) { $("fool-result").textContent = "Draw a digit first."; return; }

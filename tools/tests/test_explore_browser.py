@@ -159,7 +159,18 @@ def test_the_backward_pass_panels(browser, address, checkpoint):
         shown, numpy = float(page.inner_text("#why-total")), float(page.inner_text("#why-numpy"))
         assert abs(shown - numpy) <= 1e-3 * max(1.0, abs(numpy)), (target, shown, numpy)
     assert page.get_attribute("#why", "data-kind") == "pool1" and page.locator("#why-body td.winner").count() == 1
+    logits, conv1 = numpy_forward(checkpoint, page.evaluate("document.getElementById('canvas').toDataURL('image/png')"))
+    windows = conv1.reshape(14, 2, 14, 2, 32)
+    tied = np.argwhere((windows == windows.max(axis=(1, 3), keepdims=True)).all(axis=(1, 3)))  # (row, column, c)
+    i, j, c = tied[len(tied) // 2]  # a window of the background, its four values equal
+    element = page.locator(f"#grads-conv1 canvas >> nth={c}")
+    box = element.bounding_box()
+    element.click(position={"x": box["width"] * (2 * j + 1.5) / 28, "y": box["height"] * (2 * i + 0.5) / 28})
+    settle(page)
+    assert "4 values tie for the maximum: the FIRST" in page.inner_text("#why-text")
+    assert page.locator("#why-body td.tied").count() == 4 and page.inner_text("#why-total") == "0.0000"
 
+    assert page.input_value("#fool-target") == str(np.argsort(logits)[-2])  # the runner-up, until one is picked
     page.select_option("#fool-target", other)
     page.click("#fool-run")
     settle(page)
