@@ -110,7 +110,7 @@ def dw_sum(x, dout, f, c, p, q, pad):
     Returns the two (H', W') maps multiplied and their products (whose sum is dW).
     """
     Ho, Wo, _ = dout.shape
-    seen = padded(x, pad)[p : p + Ho, q : q + Wo, c]  # the input value each output pixel's window met at (p, q)
+    seen = padded(x, pad)[p : p + Ho, q : q + Wo, c]  # what each window met at offset (p, q)
     return {"dout": dout[:, :, f], "input": seen, "products": dout[:, :, f] * seen}
 
 
@@ -129,7 +129,7 @@ def dx_sum(dout, w, y, x, c, pad):
     block = np.zeros((F, KH, KW), dout.dtype)
     for a in range(KH):
         for b in range(KW):
-            i, j = y + pad - (KH - 1) + a, x + pad - (KW - 1) + b  # kernel offset (KH-1-a, KW-1-b)
+            i, j = y + pad - (KH - 1) + a, x + pad - (KW - 1) + b  # offset (KH-1-a, KW-1-b)
             if 0 <= i < Ho and 0 <= j < Wo:
                 block[:, a, b] = dout[i, j]
     flipped = w[:, c, ::-1, ::-1]
@@ -139,7 +139,8 @@ def dx_sum(dout, w, y, x, c, pad):
 def pool_route(x, dout, i, j, c, size):
     """The gradient a non-overlapping max pool routes to its input pixel (i, j, c):
 
-        dx[i, j, c] = dout[i // size, j // size, c]  if (i, j) is its window's FIRST maximum, else 0
+        dx[i, j, c] = dout[i // size, j // size, c]  if (i, j) is its window's FIRST maximum,
+                      0                             otherwise
 
     x: the pool's input (H, W, C), dout: the gradient at its output. Ties go to the
     first maximum in row-major order, as stage 5's pool (and PyTorch) route them.
