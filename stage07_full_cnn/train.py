@@ -170,7 +170,8 @@ class Run:
     def train_epoch(self, model, desc):
         """One pass over the training set -> (mean loss, images per second)."""
         x, y, losses, start = self.data["x_train"], self.data["y_train"], [], time.perf_counter()
-        show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True, "disable": not self.progress}
+        show = {"desc": desc, "unit": "img", "leave": False, "dynamic_ncols": True}
+        show["disable"] = not self.progress
         with tqdm(total=len(x), **show) as bar:
             for xb, yb in minibatches(x, y, self.config["batch_size"], self.rngs["batch_rng"]):
                 if self.recipe.augment:  # varies each batch; never the validation or test images
