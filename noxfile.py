@@ -90,7 +90,7 @@ def parity(session):
 
 @nox.session(python=PYTHON)
 def explore(session):
-    """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default runs/stage07/best.npz)."""
+    """The explorer in your browser: `nox -s explore -- [CHECKPOINT] [--port 8001]` (default: newest run)."""
     install(session)
     session.run("python", "-m", "tools.explore", *session.posargs)
 
@@ -188,7 +188,8 @@ def figures(session):
         env={"EXPLORER_CHECKPOINT": f"{run}/best.npz"},
     )
     session.run("mkdir", "-p", "docs/results/explorer", external=True)
-    session.run("cp", "runs/explorer/explorer.png", "docs/results/explorer/", external=True)
+    for name in ("explorer.png", "explorer-backward.png"):
+        session.run("cp", f"runs/explorer/{name}", "docs/results/explorer/", external=True)
     for name in ("curves.png", "metrics.csv", "summary.json"):
         session.run("cp", f"{run}/{name}", results, external=True)
     rule = "runs/figures-checkpoint-rule"

@@ -8,7 +8,8 @@
 
 Writes into --out: best.npz (the model the run ships: its latest epoch's weights, see
 docs/stage07.md "Which checkpoint to ship"), last.npz (the same epoch with the
-optimizer's state, for --resume), metrics.csv, summary.json and curves.png.
+optimizer's state, for --resume), metrics.csv, summary.json, curves.png and
+snapshots/ (snapshots.py: a few small weight files for the explorer's replay).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from stage07_full_cnn.options import (
     resumed_config,
 )
 from stage07_full_cnn.parallel import DataParallel
+from stage07_full_cnn.snapshots import Snapshots
 
 # a run's outputs, and those the tools write beside its checkpoints (--overwrite removes them first)
 OUTPUTS = ["best.npz", "last.npz", "metrics.csv", "summary.json", "curves.png", "evaluation.md", "confusion.png",
@@ -165,6 +167,7 @@ class Run:
                 rng.bit_generator.state = resumed.meta[name]
         steps = -(-len(self.data["x_train"]) // config["batch_size"])
         self.schedule = make_schedule(config, steps_per_epoch=steps)
+        self.snapshots = Snapshots(self.out, recipe.stage, steps, fresh=not resumed)  # for the explorer
 
     def check_stage(self, meta):
         stage = stage_of(self.out / "last.npz", meta)
@@ -192,6 +195,7 @@ class Run:
             for xb, yb in minibatches(x, y, self.config["batch_size"], self.rngs["batch_rng"]):
                 if self.recipe.augment:  # varies each batch; never the validation or test images
                     xb = self.recipe.augment(xb, self.config, self.rngs["noise_rng"])
+                self.snapshots.before_step(self.model, self.opt.step_count, self.epoch)
                 losses.append(train_step(model, self.opt, self.schedule, xb, yb))
                 bar.update(len(xb))
                 if len(losses) % 10 == 0:  # the bar redraws at most 10 times a second anyway
@@ -230,6 +234,7 @@ class Run:
             )  # fmt: skip
             self.epoch = epoch
             self.save()
+            self.snapshots.after_epoch(self.model, self.opt.step_count, epoch)
             write_metrics(self.out, self.history)
 
     def kept(self):

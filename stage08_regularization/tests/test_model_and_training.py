@@ -111,7 +111,8 @@ def test_the_explorer_serves_a_stage_8_checkpoint(run8):
     )
     body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}).encode()
     url = f"http://127.0.0.1:{server.server_port}/api/predict"
-    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=30) as response:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
         answer = json.loads(response.read())
     server.shutdown()
     server.server_close()

@@ -15,6 +15,7 @@ let latest = null;     // the last answer of /api/predict
 let drawing = false;
 let pending = false;   // a prediction is on its way
 let again = false;     // the drawing changed while it was
+let inflight = 0;      // requests of any kind on their way (a test waits for none)
 
 function clearCanvas() {
   pen.fillStyle = "#fff";
@@ -55,6 +56,7 @@ document.getElementById("clear").addEventListener("click", () => {
   latest = null;
   document.getElementById("prediction").textContent = "\u00a0";
   document.getElementById("message").textContent = "";
+  cleared();  // backward.js
 });
 
 document.getElementById("upload").addEventListener("change", (event) => {
@@ -70,6 +72,20 @@ function predictSoon() {  // at most one request in flight; the newest drawing a
   send(canvas.toDataURL("image/png"));
 }
 
+async function post(path, body) {  // a JSON request: resolves to [ok, answer]
+  inflight++;
+  try {
+    const response = await fetch(path, {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+    });
+    return [response.ok, await response.json()];
+  } catch (err) {
+    return [false, {error: "The explorer's server does not answer: is it still running?"}];
+  } finally {
+    inflight--;
+  }
+}
+
 async function send(dataUrl) {
   pending = true;
   const message = document.getElementById("message");
@@ -82,6 +98,7 @@ async function send(dataUrl) {
       message.textContent = "";
       latest = answer;
       show(answer);
+      if (!drawing && !again) settled(dataUrl);  // backward.js: the panels that need the finished drawing
     } else {
       message.textContent = answer.error;
     }
@@ -206,7 +223,8 @@ async function start() {
     paint(c, kernel, 8, diverging(largest(kernel)));
     filters.appendChild(c);
   });
+  ready(info);  // backward.js
 }
 
-window.explorer = {busy: () => pending || again || drawing};  // lets a test wait for the last answer
+window.explorer = {busy: () => pending || again || drawing || inflight > 0};  // lets a test wait for the last answer
 start();
