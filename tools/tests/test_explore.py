@@ -214,12 +214,22 @@ def test_a_checkpoint_that_does_not_name_its_dataset_still_explores(tiny_run, tm
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-def test_nan_from_damaged_batch_norm_statistics_is_never_sent(tiny_run8, tmp_path):
+def test_nan_from_damaged_batch_norm_statistics_is_never_sent(tiny_run8, tmp_path, monkeypatch):
     def negative_variance(c):
-        c.buffers["2.running_var"][0] = -1.0  # finite, so the loader takes it, but sqrt(-1) is NaN
+        c.buffers["2.running_var"][0] = -1.0  # finite, but sqrt(-1) is NaN
 
     path = edited_checkpoint(tiny_run8 / "best.npz", tmp_path / "x.npz", negative_variance)
-    with serving(path) as address:
+    with pytest.raises(SystemExit, match="running_var is negative in channel 0"):  # the loader refuses it
+        main([str(path), "--port", "0"])
+    import tools.explore
+
+    def damaged_after_loading(checkpoint):  # so the explorer's own guard is what this test sees
+        model, meta = load_model(checkpoint)
+        model.buffers()["2.running_var"][0] = -1.0
+        return model, meta
+
+    monkeypatch.setattr(tools.explore, "load_model_or_exit", damaged_after_loading)
+    with serving(tiny_run8 / "best.npz") as address:
         for endpoint, extra in (("predict", {}), ("backward", {"target": 3})):
             status, answer = request(address + f"/api/{endpoint}", digit_body() | extra)  # json.loads takes NaN
             assert status == 500 and "NaN or infinity" in answer["error"] and "batch-norm" in answer["error"]
