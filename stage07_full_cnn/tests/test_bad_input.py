@@ -16,13 +16,18 @@ from tools.evaluate import main as evaluate
 TINY = ["--dataset", "mnist-sample", "--limit", "640", "--no-progress"]
 
 
-def refused(argv):
-    """Run train(argv), expecting it to stop with a message; return the message."""
+def refused_by(program, argv):
+    """Run program(argv), expecting it to stop with one line naming the problem; return that line."""
     with pytest.raises(SystemExit) as info:
-        train(argv)
+        program(argv)
     message = str(info.value.code)
     assert info.value.code not in (0, None) and "\n" not in message and "Traceback" not in message
     return message
+
+
+def refused(argv):
+    """refused_by stage 7's training program."""
+    return refused_by(train, argv)
 
 
 def folder_snapshot(folder):
@@ -179,16 +184,17 @@ def test_resume_refuses_data_that_changed(tmp_path, monkeypatch):
     assert "the files found now" in refused(["--out", str(run), "--resume", "--no-progress"])
 
 
-def edited(run, change):
-    """Rewrite run/last.npz with change(arrays) applied (arrays: name -> array, meta as a dict)."""
-    with np.load(run / "last.npz") as npz:
+def rewrite(path, change):
+    """Rewrite the checkpoint at `path` with change(arrays, meta) applied (arrays: name -> array, meta as a
+    dict), keeping every entry."""
+    with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(str(arrays.pop("meta")))
     change(arrays, meta)
-    params = {k[6:]: v for k, v in arrays.items() if k.startswith("param/")}
-    optim = {k[6:]: v for k, v in arrays.items() if k.startswith("optim/")}
     meta.pop("format", None)
-    save_checkpoint(run / "last.npz", params, optim, meta)
+    part = {p: {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(p + "/")} for p in
+            ("param", "optim", "buffer")}  # fmt: skip
+    save_checkpoint(path, part["param"], part["optim"], meta, part["buffer"])
 
 
 def _shape(arrays, meta):
@@ -230,7 +236,7 @@ def _no_fingerprint(arrays, meta):
 def test_resume_from_a_broken_checkpoint_is_refused_clearly(tmp_path, tiny_run, change, expected):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
-    edited(run, change)
+    rewrite(run / "last.npz", change)
     before = folder_snapshot(run)
     message = refused([*TINY, "--out", str(run), "--resume", "--epochs", "3"])
     assert message.startswith("cannot resume: ") and expected in message

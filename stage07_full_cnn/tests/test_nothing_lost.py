@@ -1,7 +1,6 @@
 """Issue 24, training side: outputs never written through a link, a killed --overwrite leaves no
 mixed run, logs stay small, and every bad input or edited checkpoint gets one line naming it."""
 
-import json
 import os
 import shutil
 
@@ -11,23 +10,10 @@ import pytest
 from shared.datasets import PARTS, load_sample
 from shared.idx import write_idx
 from stage07_full_cnn import train as train_module
-from stage07_full_cnn.checkpoint import save_checkpoint
-from stage07_full_cnn.tests.test_bad_input import TINY, folder_snapshot, refused
+from stage07_full_cnn.tests.test_bad_input import TINY, folder_snapshot, refused, rewrite
 from stage07_full_cnn.train import main as train
 
 LONG = "x" * 300  # a path component longer than the 255 bytes a file name may have
-
-
-def rewrite(path, change):
-    """Rewrite the checkpoint at `path` with change(arrays, meta) applied, keeping every entry."""
-    with np.load(path) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    meta = json.loads(str(arrays.pop("meta")))
-    change(arrays, meta)
-    meta.pop("format", None)
-    part = {p: {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(p + "/")} for p in
-            ("param", "optim", "buffer")}  # fmt: skip
-    save_checkpoint(path, part["param"], part["optim"], meta, part["buffer"])
 
 
 def dataset_folder(tmp_path, train_images, test_images=None):

@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 
 from shared.datasets import load_sample
-from stage07_full_cnn.tests.test_bad_input import folder_snapshot
-from stage07_full_cnn.tests.test_nothing_lost import rewrite
+from stage07_full_cnn.tests.test_bad_input import folder_snapshot, refused_by, rewrite
 from stage08_regularization import ablation, benchmark
 from stage08_regularization import train as train_module
 from stage08_regularization.train import main as train
@@ -17,14 +16,6 @@ from tools.evaluate import main as evaluate
 from tools.predict import main as predict
 
 TINY = ["--dataset", "mnist-sample", "--limit", "640", "--no-progress"]
-
-
-def refused(run, argv):
-    with pytest.raises(SystemExit) as info:
-        run(argv)
-    message = str(info.value.code)
-    assert info.value.code not in (0, None) and "\n" not in message.strip() and "Traceback" not in message
-    return message
 
 
 @pytest.fixture
@@ -53,15 +44,19 @@ def test_a_negative_running_variance_is_refused_by_the_tools_and_by_resume(tmp_p
     rewrite(run / "last.npz", _negative_variance)
     Image.fromarray(load_sample().test_images[0]).save(tmp_path / "d.png")  # a digit: predict would classify it
     expected = "buffer 2.running_var is negative in channel 3"
-    assert expected in refused(predict, [str(run / "best.npz"), str(tmp_path / "d.png")])
-    assert expected in refused(evaluate, [str(run / "best.npz"), "--out", str(tmp_path / "e")])
+    assert expected in refused_by(predict, [str(run / "best.npz"), str(tmp_path / "d.png")])
+    assert expected in refused_by(evaluate, [str(run / "best.npz"), "--out", str(tmp_path / "e")])
     before = folder_snapshot(run)
-    assert expected in refused(train, ["--no-progress", "--out", str(run), "--resume"])
+    assert expected in refused_by(train, ["--no-progress", "--out", str(run), "--resume"])
     assert folder_snapshot(run) == before
 
 
 def _no_noise_rng(arrays, meta):
     del meta["noise_rng"]
+
+
+def _no_batch_rng(arrays, meta):
+    del meta["batch_rng"]
 
 
 def _dropout(arrays, meta):
@@ -76,6 +71,7 @@ def _batch_norm(arrays, meta):
     ("change", "expected"),
     [
         (_no_noise_rng, "lacks 'noise_rng' (dict), which resuming needs; without the noise generator"),
+        (_no_batch_rng, "lacks 'batch_rng' (dict), which resuming needs; without the batch order's generator"),
         (_dropout, "its saved config has dropout = 1.5, which cannot work (drop a share of at least 0 and below 1"),
         (_batch_norm, 'its saved config has batch_norm = "yes", which cannot work (must be of type bool)'),
     ],
@@ -84,7 +80,7 @@ def test_resume_refuses_a_checkpoint_whose_config_or_generators_cannot_continue_
     run = unfinished8
     rewrite(run / "last.npz", change)
     before = folder_snapshot(run)
-    message = refused(train, ["--no-progress", "--out", str(run), "--resume"])
+    message = refused_by(train, ["--no-progress", "--out", str(run), "--resume"])
     assert message.startswith("cannot resume: ") and expected in message and "--dropout 1.5" not in message
     assert folder_snapshot(run) == before
 
@@ -97,14 +93,14 @@ def test_the_tools_refuse_an_epoch_that_is_not_a_number(tmp_path, tiny_run8):
     rewrite_to = tmp_path / "best.npz"
     shutil.copy(tiny_run8 / "best.npz", rewrite_to)
     rewrite(rewrite_to, _epoch_true)
-    assert "its meta data has no epoch number" in refused(evaluate, [str(rewrite_to), "--out", str(tmp_path)])
+    assert "its meta data has no epoch number" in refused_by(evaluate, [str(rewrite_to), "--out", str(tmp_path)])
 
 
 @pytest.mark.parametrize("epochs", [[], ["--epochs", "3"]])
 def test_a_finished_cosine_run_gets_one_answer_not_a_circle(tmp_path, tiny_run8, epochs):
     run = tmp_path / "run"
     shutil.copytree(tiny_run8, run)
-    message = refused(train, ["--no-progress", "--out", str(run), "--resume", *epochs])
+    message = refused_by(train, ["--no-progress", "--out", str(run), "--resume", *epochs])
     assert "has finished its 2 epochs" in message and "start a new run with --epochs" in message
     assert "resume without --epochs" not in message and "give --epochs above" not in message
 
@@ -112,7 +108,7 @@ def test_a_finished_cosine_run_gets_one_answer_not_a_circle(tmp_path, tiny_run8,
 def test_stage_8_resume_of_a_stage_7_run_names_the_right_command(tmp_path, tiny_run):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
-    message = refused(train, ["--no-progress", "--out", str(run), "--resume"])
+    message = refused_by(train, ["--no-progress", "--out", str(run), "--resume"])
     assert "holds a run of stage07_full_cnn" in message and "python -m stage07_full_cnn.train" in message
 
 
@@ -133,7 +129,7 @@ def test_the_ablation_refuses_to_replace_runs_before_training_any(tmp_path, tiny
     shutil.copy(tiny_run8 / "summary.json", out / "base")
     before = {name: folder_snapshot(out / name) for name in ("all", "base")}
     monkeypatch.setattr(ablation, "train", lambda argv: pytest.fail(f"trained {argv} before refusing"))
-    message = refused(ablation.main, ["--epochs", "2", "--out", str(out)])
+    message = refused_by(ablation.main, ["--epochs", "2", "--out", str(out)])
     assert "already holds the runs base, all" in message and "--resume" in message and "--overwrite" in message
     assert {name: folder_snapshot(out / name) for name in ("all", "base")} == before
 
@@ -151,12 +147,12 @@ def test_the_benchmark_checks_its_options_before_measuring(tmp_path, monkeypatch
     (tmp_path / "FILE").write_text("mine")
     options = [str(tmp_path / "FILE") if o == "FILE" else o for o in options]
     monkeypatch.setattr(benchmark, "benchmark_images", lambda n: pytest.fail("measured before checking its options"))
-    assert expected in refused(benchmark.main, options)
+    assert expected in refused_by(benchmark.main, options)
     assert (tmp_path / "FILE").read_text() == "mine"
 
 
 def test_the_stage_8_recipe_checks_dropout_before_the_out_folder_is_made(tmp_path):
-    message = refused(train, [*TINY, "--dropout", "1.5", "--out", str(tmp_path / "run")])
+    message = refused_by(train, [*TINY, "--dropout", "1.5", "--out", str(tmp_path / "run")])
     assert message == "error: --dropout 1.5: drop a share of at least 0 and below 1 (0.5 is usual)"
     assert not (tmp_path / "run").exists() and train_module.RECIPE.check is not None
 

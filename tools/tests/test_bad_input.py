@@ -13,20 +13,13 @@ import pytest
 from PIL import Image
 
 from shared.datasets import load_sample
-from stage07_full_cnn.tests.test_nothing_lost import LONG, dataset_folder, rewrite
+from stage07_full_cnn.tests.test_bad_input import refused_by, rewrite
+from stage07_full_cnn.tests.test_nothing_lost import LONG, dataset_folder
 from tools import evaluate as evaluate_module
 from tools import visualize as visualize_module
 from tools.evaluate import main as evaluate
 from tools.predict import main as predict
 from tools.visualize import main as visualize
-
-
-def refused(tool, argv):
-    with pytest.raises(SystemExit) as info:
-        tool(argv)
-    message = str(info.value.code)
-    assert info.value.code not in (0, None) and "\n" not in message.strip() and "Traceback" not in message
-    return message
 
 
 def digit_png(path):
@@ -65,7 +58,7 @@ def test_a_checkpoint_that_cannot_be_read_gets_one_line(tmp_path, tiny_run, tool
     path = make(tmp_path, tiny_run) if make is not fifo else fifo(tmp_path)
     argv = {"predict": [path, digit_png(tmp_path / "d.png")], "evaluate": [path, "--out", str(tmp_path / "e")],
             "visualize": [path, "--out", str(tmp_path / "v")]}[tool]  # fmt: skip
-    message = refused({"predict": predict, "evaluate": evaluate, "visualize": visualize}[tool], argv)
+    message = refused_by({"predict": predict, "evaluate": evaluate, "visualize": visualize}[tool], argv)
     assert message.startswith("error: ") and expected in message, message
 
 
@@ -127,7 +120,7 @@ def test_out_is_checked_before_the_work(tiny_run, tmp_path, monkeypatch, tool, c
     module = {"evaluate": evaluate_module, "visualize": visualize_module}[tool]
     monkeypatch.setattr(module, "load_test_set_or_exit", lambda *a, **k: pytest.fail("worked before checking --out"))
     out, expected = OUTS[case]
-    message = refused(module.main, [str(tiny_run / "best.npz"), "--out", str(out(tmp_path))])
+    message = refused_by(module.main, [str(tiny_run / "best.npz"), "--out", str(out(tmp_path))])
     assert message.startswith("error: --out ") and expected in message
     assert (tmp_path / "FILE").read_text() == "mine"
 
@@ -140,7 +133,7 @@ def test_visualize_checks_the_index_before_writing_anything(tiny_run, tmp_path):
 
 def test_evaluate_on_a_dataset_without_test_images(tiny_run, tmp_path):
     folder = dataset_folder(tmp_path, load_sample().train_images[:40], np.zeros((0, 28, 28), np.uint8))
-    message = refused(evaluate, [str(tiny_run / "best.npz"), "--dataset", str(folder), "--out", str(tmp_path / "e")])
+    message = refused_by(evaluate, [str(tiny_run / "best.npz"), "--dataset", str(folder), "--out", str(tmp_path / "e")])
     assert "has no test images; give a dataset with some" in message
 
 
@@ -170,4 +163,4 @@ def _epoch_bool(arrays, meta):
 def test_an_epoch_of_true_is_not_an_epoch_number(tiny_run, tmp_path):
     shutil.copy(tiny_run / "best.npz", tmp_path / "best.npz")
     rewrite(tmp_path / "best.npz", _epoch_bool)
-    assert "its meta data has no epoch number" in refused(predict, [str(tmp_path / "best.npz"), "x.png"])
+    assert "its meta data has no epoch number" in refused_by(predict, [str(tmp_path / "best.npz"), "x.png"])
