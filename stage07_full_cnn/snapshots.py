@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stage07_full_cnn.checkpoint import load_checkpoint, save_checkpoint
+from stage07_full_cnn.checkpoint import load_checkpoint, restore_model, save_checkpoint
 
 FOLDER = "snapshots"
 FIRST_EPOCH_FRACTIONS = (1 / 32, 1 / 8, 1 / 4, 1 / 2)
@@ -70,18 +70,11 @@ def list_snapshots(run_folder):
 def read_snapshot(path, model):
     """Load snapshot `path` into `model` (its weights back in the model's dtype); returns the snapshot's meta.
 
-    Raises CheckpointError (via load_checkpoint) for a damaged file, and ValueError for
-    weights that do not fit the model.
+    Raises CheckpointError (a ValueError) for a damaged file or weights and buffers that
+    do not fit the model: restore_model checks names, shapes, dtypes and finiteness.
     """
     snap = load_checkpoint(path)
-    for name, p in model.params().items():
-        saved = snap.params.get(name)
-        if saved is None or saved.shape != p.shape or not np.all(np.isfinite(saved)):
-            raise ValueError(f"{path}: weight {name} is missing, misshapen or not finite")
-        p[...] = saved
-    for name, b in model.buffers().items():
-        saved = snap.buffers.get(name)
-        if saved is None or saved.shape != b.shape or not np.all(np.isfinite(saved)):
-            raise ValueError(f"{path}: buffer {name} is missing, misshapen or not finite")
-        b[...] = saved
+    dtypes = {name: p.dtype for name, p in model.params().items()}
+    snap.params = {k: v.astype(dtypes.get(k, v.dtype)) for k, v in snap.params.items()}  # stored as float16
+    restore_model(path, model, snap)
     return snap.meta
