@@ -11,13 +11,11 @@ training programs make of it (the counts the pages state, checked by docs/test_n
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from shared.datasets import DatasetNotFound, load_dataset, load_sample
-from shared.pictures import out_folder, save_figure
+from shared.pictures import out_folder, save_figure, save_json
 from shared.preprocess import train_val_split
 
 VAL_FRACTION = 0.1  # the training programs' default --val-fraction
@@ -74,8 +72,7 @@ def main(argv=None):
     else:
         examples_picture(fashion, out / "fashion.png", "Fashion-MNIST: the first test images of each class")
         found["fashion-mnist"] = counts(fashion)
-    (out / "datasets.json").write_text(json.dumps(found, indent=2) + "\n")
-    print(f"wrote {out / 'datasets.json'}")
+    save_json(found, out / "datasets.json")
 
 
 if __name__ == "__main__":

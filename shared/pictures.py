@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from shared.files import replacing
+from shared.files import replacing, write_text
 
 PADDING = "0.88"  # light grey: cells that are not part of the data
 LIGHT = ["#cfe2f3", "#fce5cd", "#d9ead3", "#ead1dc", "#fff2cc", "#d0e0e3"]  # fills, one per window
@@ -103,10 +102,7 @@ def save_figure(fig, path, **savefig_options):
 
 
 def save_json(data, path):
-    """Write the numbers behind a picture as JSON, atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    """Write the numbers behind a picture as JSON, atomically (shared.files: never through a link)."""
+    write_text(path, json.dumps(data, indent=2, default=float) + "\n")
     print(f"wrote {path}")
     return path

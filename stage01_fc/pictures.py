@@ -15,13 +15,11 @@ to init_scales.json, which backs the figures the stage page quotes.
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from shared.datasets import load_sample
-from shared.pictures import out_folder, save_figure
+from shared.pictures import out_folder, save_figure, save_json
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax_cross_entropy
 from stage01_fc.layers import Linear, ReLU, mlp
@@ -69,8 +67,7 @@ def main(argv=None):
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 1))  # the legend below both panels, hiding no curve
     save_figure(fig, out / "init_scales.png", bbox_inches="tight")
-    (out / "init_scales.json").write_text(json.dumps(numbers, indent=2, default=float) + "\n")
-    print(f"wrote {out / 'init_scales.json'}")
+    save_json(numbers, out / "init_scales.json")
 
 
 if __name__ == "__main__":

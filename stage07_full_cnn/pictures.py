@@ -12,8 +12,6 @@ the sample's first 256 training digits.
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgb
@@ -89,8 +87,7 @@ def main(argv=None):
     layers = [
         {"layer": name.replace("\n", " "), "output": list(shape), "parameters": count} for name, shape, count in maps
     ]
-    (out / "network.json").write_text(json.dumps({"parameters": total, "layers": layers}, indent=2) + "\n")
-    print(f"wrote {out / 'network.json'}")
+    save_json({"parameters": total, "layers": layers}, out / "network.json")
     fig, ax = plt.subplots(figsize=(13, 3.6))
     x = 0.0
     for k, (name, shape, count) in enumerate(maps):

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from shared.files import write_text
 from workbook.grade import ROOT, check, last_check
 from workbook.manifest import BY_NAME, STAGES
 from workbook.source import learner_files
@@ -38,11 +39,9 @@ def stages(name: str):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    if path.is_symlink() or tmp.is_symlink():
+    if path.is_symlink():
         sys.exit(f"error: {path} is a symbolic link; the workbook writes only plain files")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text(path, text)  # shared.files: a temporary file of its own, then os.replace
 
 
 def may_replace(folder: Path, force: bool) -> bool:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shared.files import write_text
 from workbook.manifest import Exercise, Stage
 from workbook.source import is_stub
 
@@ -118,9 +119,7 @@ def check(stage: Stage, folder: Path, only: list[str] | None = None, echo=print)
             echo(result.line())
     if not only:
         record = {"fingerprint": fingerprint(folder), "results": [asdict(r) for r in results]}
-        tmp = folder / (RESULTS + ".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        tmp.replace(folder / RESULTS)
+        write_text(folder / RESULTS, json.dumps(record, indent=1))
     return results
 
 

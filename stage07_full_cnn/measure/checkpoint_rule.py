@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.benchmark import machine_line
+from shared.files import write_text
 from stage01_fc.layers import evaluate
 from stage07_full_cnn.options import build_parser
 from stage07_full_cnn.parallel import DataParallel
@@ -99,10 +100,11 @@ def main(argv=None):
     table = "\n".join(lines)
     print("\n" + table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "checkpoint_rule.json").write_text(
-        json.dumps({"machine": machine, "seeds": results, "spread": spread}, indent=2) + "\n"
+    write_text(
+        args.out / "checkpoint_rule.json",
+        json.dumps({"machine": machine, "seeds": results, "spread": spread}, indent=2) + "\n",
     )
-    (args.out / "checkpoint_rule.md").write_text(table + "\n")
+    write_text(args.out / "checkpoint_rule.md", table + "\n")
     print(f"\nwrote {args.out}/checkpoint_rule.json and checkpoint_rule.md")
 
 
