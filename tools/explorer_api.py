@@ -19,6 +19,7 @@ import numpy as np
 
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax
+from stage07_full_cnn.checkpoint import stage_of
 from stage07_full_cnn.model import to_model_input
 from stage07_full_cnn.snapshots import list_snapshots, read_snapshot
 from tools.backward import SCORES, backward_pass, dw_sum, dx_sum, logit_contributions, pool_route
@@ -96,7 +97,7 @@ class Explorer:
             "classes": list(self.data["classes"]),
             "dataset": self.data.get("dataset_name") or "a dataset it does not name",
             "epoch": self.meta["epoch"],
-            "stage": self.meta.get("stage", "stage07_full_cnn"),
+            "stage": stage_of("the checkpoint", self.meta),  # older files: told apart by their config
             "filters": rounded(conv1["W"][:, 0], 5),  # (32, 5, 5)
             "bias": rounded(conv1["b"], 6),
             "snapshots": [label for label, _ in self.snapshots],
