@@ -67,7 +67,7 @@ def stage_session(name, package, programs):
 stage_session("stage01", "stage01_fc", ["pictures", "benchmark", "train"])
 stage_session("stage02", "stage02_naive_conv", ["pictures", "benchmark"])
 stage_session("stage03", "stage03_pooling", ["pictures", "benchmark"])
-stage_session("stage04", "stage04_im2col", ["pictures", "benchmark"])
+stage_session("stage04", "stage04_im2col", ["pictures", "winograd_pictures", "benchmark"])
 stage_session("stage05", "stage05_strided_pool", ["pictures", "benchmark"])
 stage_session("stage06", "stage06_optimizers", ["pictures", "compare"])
 stage_session("stage07", "stage07_full_cnn", ["pictures", "train"])
@@ -156,6 +156,7 @@ def figures(session):
     for module in (  # the pictures of the ideas: what a convolution is, what pooling buys, ...
         "stage01_fc.graph_picture",
         "stage02_naive_conv.core_pictures",
+        "stage04_im2col.winograd_pictures",
         "stage03_pooling.experiments",
         "stage06_optimizers.lr_sweep",
     ):

@@ -92,6 +92,8 @@ FORMATS = {
     "int": lambda v: f"{round(v):,}",  # 454922 -> 454,922
     "x2": lambda v: f"{v:.2f}x",
     "s1": lambda v: f"{v:.1f} s",
+    "ms1": lambda v: f"{1e3 * v:.1f} ms",  # seconds shown as milliseconds: 0.0114 -> 11.4 ms
+    "e1": lambda v: f"{v:.1e}",  # 4.1e-06
 }
 
 

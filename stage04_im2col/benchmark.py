@@ -8,7 +8,8 @@ over images). Also measures conv2's forward + backward at batch 64 in GFLOP/s,
 beside this machine's float32 matmul on a 2048x2048 product in the same run,
 the textbook col2im backward against the kernel-row one we use, the input gradient
 in one product per kernel row against one wide product for all rows, blocks of
-conv.CHUNK images against one block for the whole batch.
+conv.CHUNK images against one block for the whole batch, and Winograd's convolution
+against im2col for several tile sizes (winograd_table.py), written to winograd.md.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ from shared.benchmark import (
     MachineWatch,
     against_target,
     compare,
+    machine_line,
     matmul_gflops,
     median_time,
     summarize,
 )
 from shared.benchmark_plot import plot_time_vs_batch
+from shared.files import write_text
 from shared.memory import reuse_freed_memory
 from stage02_naive_conv.conv import conv_backward_naive, conv_forward_naive
 from stage04_im2col import conv
 from stage04_im2col.conv import conv_backward, conv_forward, weights_as_matrix
 from stage04_im2col.im2col import col2im, windows
 from stage04_im2col.recompute import conv_backward_recompute, conv_forward_recompute
+from stage04_im2col.winograd_table import winograd_table
 
 LAYERS = {"conv1 1->32 28x28": (1, 32, 28), "conv2 32->64 14x14": (32, 64, 14)}
 BATCHES = (1, 4, 16, 64)
@@ -163,6 +167,7 @@ def main(argv=None):
             axis=0,
         )
         recompute_lines, recompute = store_or_recompute(rng)
+    winograd_lines, winograd = winograd_table(rng)
 
     def conv2_step_in_one_block():
         chunk, conv.CHUNK = conv.CHUNK, len(x)  # one block for the whole batch, for comparison
@@ -176,6 +181,7 @@ def main(argv=None):
     conv2 = 3 * conv_flops(64, 32, 64, 14) / fwd_bwd / 1e9
     bench.extra = {
         "store_or_recompute": recompute,
+        "winograd": winograd,
         "conv2_fwd_bwd_batch64_s": fwd_bwd,
         "conv2_gflops": conv2,
         "matmul_2048_gflops": matmul,
@@ -209,11 +215,20 @@ def main(argv=None):
             *recompute_lines,
         ]
     )
-    print(f"{summary}\n\n{recompute_table}\n")
+    winograd_text = "\n".join(
+        [
+            "Winograd against im2col on conv2 (one BLAS thread, as each data-parallel thread runs it; median of 5 "
+            "rounds; float32 error: max |float32 - exact| / max |exact|, exact computed in float64):",
+            "",
+            *winograd_lines,
+        ]
+    )
+    print(f"{summary}\n\n{recompute_table}\n\n{winograd_text}\n")
     watch.finish()
     bench.save(args.out, "conv", "naive (stage02)", watch)
-    with (args.out / "conv.md").open("a") as fh:
-        fh.write("\n" + summary.replace("\n", "\n\n") + "\n\n" + recompute_table + "\n")
+    conv_md = args.out / "conv.md"
+    write_text(conv_md, conv_md.read_text() + "\n" + summary.replace("\n", "\n\n") + "\n\n" + recompute_table + "\n")
+    write_text(args.out / "winograd.md", winograd_text + f"\n\nMeasured on: {machine_line()}.\n")
     plot_time_vs_batch(
         bench,
         LAYERS,

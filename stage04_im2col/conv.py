@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared.shapes import check_conv_args
-from stage04_im2col.im2col import windows
+from stage04_im2col.im2col import im2col_one_channel, windows
 
 CHUNK = 8  # images per block: 5 MB of columns for the CNN's second conv
 
@@ -47,16 +47,21 @@ def conv_forward(x, w, b, stride=1, pad=0):
     """
     Ho, Wo = check_conv_args(x.shape, w.shape, stride, pad, channel_axis=3)
     F, C, KH, KW = w.shape
-    win = windows(x, KH, KW, stride, pad)  # a view, no copy yet
-    cols = np.empty(win.shape, x.dtype)  # (N, H', W', KH, KW, C): im2col's matrix, unflattened
-    out = np.empty((len(x), Ho, Wo, F), np.result_type(x, w))
     W_mat = weights_as_matrix(w)
-    for start in range(0, len(x), CHUNK):  # copy a few images' windows, multiply them while in cache
-        block = slice(start, start + CHUNK)
-        cols[block] = win[block]
-        np.matmul(cols[block].reshape(-1, KH * KW * C), W_mat, out=out[block].reshape(-1, F))
+    if C == 1:  # one input channel: the columns in KH * KW copies of shifted images, one product
+        cols = im2col_one_channel(x, KH, KW, stride, pad)
+        out = (cols @ W_mat).reshape(len(x), Ho, Wo, F)
+    else:
+        win = windows(x, KH, KW, stride, pad)  # a view, no copy yet
+        cols = np.empty(win.shape, x.dtype)  # (N, H', W', KH, KW, C): im2col's matrix, unflattened
+        out = np.empty((len(x), Ho, Wo, F), np.result_type(x, w))
+        for start in range(0, len(x), CHUNK):  # copy a few images' windows, multiply them while in cache
+            block = slice(start, start + CHUNK)
+            cols[block] = win[block]
+            np.matmul(cols[block].reshape(-1, KH * KW * C), W_mat, out=out[block].reshape(-1, F))
+        cols = cols.reshape(-1, KH * KW * C)
     out += b
-    return out, (cols.reshape(-1, KH * KW * C), x.shape, w, stride, pad)
+    return out, (cols, x.shape, w, stride, pad)
 
 
 # --8<-- [end:forward]

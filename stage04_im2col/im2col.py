@@ -57,6 +57,28 @@ def im2col(x, KH, KW, stride=1, pad=0):
 # --8<-- [end:im2col]
 
 
+# --8<-- [start:one_channel]
+def im2col_one_channel(x, KH, KW, stride=1, pad=0):
+    """x: (N, H, W, 1) -> cols: (N * H' * W', KH * KW), im2col's matrix, stored transposed.
+
+    With one channel, every row of im2col's matrix is KH runs of only KW values, and
+    the copy crawls. Column (p, q) of the matrix is the padded image shifted by
+    (p, q): KH * KW plain copies of whole images, each one row of cols.T. cols is
+    their transpose, a view that BLAS reads as a transposed operand, without a copy.
+    """
+    N, H, W, _ = x.shape
+    Ho, Wo = conv_output_size(H, KH, stride, pad), conv_output_size(W, KW, stride, pad)
+    x_pad = pad_hw(x, pad)[..., 0]
+    cols_T = np.empty((KH, KW, N, Ho, Wo), x.dtype)
+    for p in range(KH):
+        for q in range(KW):
+            cols_T[p, q] = x_pad[:, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
+    return cols_T.reshape(KH * KW, -1).T
+
+
+# --8<-- [end:one_channel]
+
+
 # --8<-- [start:col2im]
 def col2im(dcols, x_shape, KH, KW, stride=1, pad=0):
     """dcols: (N * H' * W', KH * KW * C) -> dx: x_shape = (N, H, W, C)

@@ -26,22 +26,52 @@ from threadpoolctl import threadpool_limits
 from shared.benchmark import median_time
 from shared.shapes import conv_output_size
 from stage01_fc.layers import Linear
-from stage04_im2col import conv
+from stage04_im2col import conv, winograd
 from stage04_im2col.layers import Conv2D
 
 
 def conv_products(i, layer, x_shape):
     """The products of Conv2D `layer` (index i) on input (N, H, W, C) in one training step."""
+    if layer.algorithm == "winograd":
+        return winograd_products(i, layer, x_shape)
     n, h, w, c = x_shape
     f, _, kh, kw = layer.params["W"].shape
     ho, wo = (conv_output_size(s, kh, layer.stride, layer.pad) for s in (h, w))
-    blocks = [min(conv.CHUNK, n - start) for start in range(0, n, conv.CHUNK)]
+    blocks = [n] if c == 1 else [min(conv.CHUNK, n - start) for start in range(0, n, conv.CHUNK)]
     w_transposed = not conv.weights_as_matrix(layer.params["W"]).flags.c_contiguous  # a view for one channel
-    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, False, w_transposed) for b in blocks]
-    plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, False))  # dW = dout_mat.T @ cols
+    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, c == 1, w_transposed) for b in blocks]
+    plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, c == 1))  # dW = dout_mat.T @ cols
     if layer.need_dx:  # conv_input_grad: per block, one product for all kernel rows
         plan += [(i, "backward", b * ho * w, kw * f, kh * c, False, False) for b in blocks]
     return plan
+
+
+def along_both_axes(i, phase, jh, kh, jw, kw, rest, transposed=False):
+    """The products of winograd.along_both_axes on a (kh, kw, rest) array."""
+    return [(i, phase, jh, kh, kw * rest, transposed, False)] + [(i, phase, jw, kw, rest, transposed, False)] * jh
+
+
+def winograd_products(i, layer, x_shape):
+    """The products of a Winograd Conv2D `layer` in one training step: transforms and tile products."""
+    n, h, w, c = x_shape
+    f, _, kh, kw = layer.params["W"].shape
+    m = winograd.TILE
+    th, tw = winograd.tiles(*(conv_output_size(s, kh, 1, layer.pad) for s in (h, w)), m)
+    nh, nw = m + kh - 1, m + kw - 1
+    plan = along_both_axes(i, "forward", nh, kh, nw, kw, c * f)  # U = G g G^T
+    for start in range(0, n, winograd.CHUNK):
+        p = min(winograd.CHUNK, n - start) * th * tw  # this block's tiles
+        plan += along_both_axes(i, "forward", nh, nh, nw, nw, p * c)  # V = B^T d B
+        plan += [(i, "forward", p, c, f, False, False)] * (nh * nw)  # M = V U
+        plan += along_both_axes(i, "forward", m, nh, m, nw, p * f)  # Y = A^T M A
+    for start in range(0, n, winograd.CHUNK):
+        p = min(winograd.CHUNK, n - start) * th * tw
+        plan += along_both_axes(i, "backward", nh, m, nw, m, p * f, transposed=True)  # dM = A dY A^T
+        plan += [(i, "backward", c, p, f, True, False)] * (nh * nw)  # dU = V^T dM
+        if layer.need_dx:
+            plan += [(i, "backward", p, f, c, False, True)] * (nh * nw)  # dV = dM U^T
+            plan += along_both_axes(i, "backward", nh, nh, nw, nw, p * c, transposed=True)  # dd = B dV B^T
+    return plan + along_both_axes(i, "backward", kh, nh, kw, nw, c * f, transposed=True)  # dW = G^T dU G
 
 
 def step_products(model, n):

@@ -1,6 +1,7 @@
 """The epoch benchmark's yardstick lists every matrix product of a training step, and no other."""
 
 import numpy as np
+import pytest
 
 from stage01_fc.functional import softmax_cross_entropy
 from stage07_full_cnn.measure.products import flops, operands, products_seconds, step_products
@@ -9,11 +10,24 @@ from stage07_full_cnn.model import build_cnn
 
 def test_the_plan_has_the_networks_multiply_adds():
     """2 x multiply-adds of forward, dW and dx (conv1 has no dx), counted from the architecture."""
-    n = 5  # not a multiple of conv.CHUNK: the last block is smaller
-    conv1, conv2 = 784 * 32 * 25, 196 * 64 * 800
-    fc1, fc2 = 3136 * 128, 128 * 10
-    expected = 2 * n * (2 * conv1 + 3 * conv2 + 3 * fc1 + 3 * fc2)
+    n = 5  # not a multiple of the blocks of images: the last block is smaller
+    conv1, fc1, fc2 = 784 * 32 * 25, 3136 * 128, 128 * 10
+    # conv2 by Winograd's F(4x4, 5x5): 16 tiles of 8 x 8 per image, 32 channels in, 64 out
+    P, C, F = 16 * n, 32, 64
+    tiles = 3 * 64 * P * C * F  # M = V U forward, dU = V^T dM and dV = dM U^T backward
+    kernels = 2 * (8 * 5 * 5 + 8 * 8 * 5) * C * F  # U = G g G^T and dW = G^T dU G, one axis at a time
+    inputs = 2 * P * C * (8 * 8 * 8 + 8 * 8 * 8)  # V = B^T d B and dd = B dV B^T
+    outputs = 2 * P * F * (4 * 8 * 8 + 4 * 4 * 8)  # Y = A^T M A and dM = A dY A^T
+    conv2 = tiles + kernels + inputs + outputs
+    expected = 2 * (n * (2 * conv1 + 3 * fc1 + 3 * fc2) + conv2)
     assert flops(step_products(build_cnn(np.random.default_rng(0)), n)) == expected
+
+
+def test_the_plan_of_an_im2col_conv2_has_its_multiply_adds():
+    n, model = 5, build_cnn(np.random.default_rng(0))
+    model.layers[3].algorithm = "im2col"
+    conv1, conv2, fc1, fc2 = 784 * 32 * 25, 196 * 64 * 800, 3136 * 128, 128 * 10
+    assert flops(step_products(model, n)) == 2 * n * (2 * conv1 + 3 * conv2 + 3 * fc1 + 3 * fc2)
 
 
 SEEN = []  # (m, k, n, a transposed, b transposed) of every product a Recorded array took part in
@@ -23,9 +37,11 @@ class Recorded(np.ndarray):
     """An array that notes the shapes and layouts of every matrix product it takes part in."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is np.matmul:
+        if ufunc is np.matmul:  # a stack of matrices is one BLAS product per matrix
             a, b = inputs[:2]
-            SEEN.append((*a.shape, b.shape[1], transposed(a), transposed(b)))
+            count = int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2])))
+            one_a, one_b = a[(0,) * (a.ndim - 2)], b[(0,) * (b.ndim - 2)]
+            SEEN.extend([(*a.shape[-2:], b.shape[-1], transposed(one_a), transposed(one_b))] * count)
         inputs = [plain(i) for i in inputs]
         if "out" in kwargs:
             kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
@@ -41,9 +57,11 @@ def transposed(a):
     return a.flags.f_contiguous and not a.flags.c_contiguous
 
 
-def test_the_plan_is_the_products_a_real_step_makes():
+@pytest.mark.parametrize("algorithm", ["winograd", "im2col"])
+def test_the_plan_is_the_products_a_real_step_makes(algorithm):
     """Run a real training step on arrays that record their products; compare with the plan."""
     n, model = 9, build_cnn(np.random.default_rng(0))
+    model.layers[3].algorithm = algorithm
     expected = sorted(p[2:] for p in step_products(model, n))
     for layer in model.layers:
         layer.params = {k: v.view(Recorded) for k, v in layer.params.items()}

@@ -27,9 +27,11 @@ import pytest
 
 import stage04_im2col.conv
 import stage04_im2col.layers
+import stage04_im2col.winograd
 from shared.datasets import load_sample
 from shared.preprocess import to_float
 from stage01_fc.functional import softmax_cross_entropy
+from stage04_im2col.winograd import winograd_forward
 from stage05_strided_pool.layers import MaxPool2D
 from stage06_optimizers.optimizers import Adam
 from stage06_optimizers.tests.test_torch_parity import AdamBiasCorrectionOffByOne
@@ -176,7 +178,7 @@ def test_float64_adam_steps_match_torch(torch):
 
 
 def conv_dw_off_by_a_thousandth(dout, cache, need_dx=True):
-    dx, dw, db = stage04_im2col.conv.conv_backward(dout, cache, need_dx)
+    dx, dw, db = stage04_im2col.winograd.winograd_backward(dout, cache, need_dx)
     return dx, dw * 1.001, db
 
 
@@ -184,17 +186,18 @@ def kernel_transposed(w):
     return w.transpose(3, 2, 1, 0).reshape(-1, w.shape[0])  # (q, p, c) rows instead of (p, q, c)
 
 
-BUGS = {
-    "wrong gradient": (stage04_im2col.layers, "conv_backward", conv_dw_off_by_a_thousandth),
-    "transposed weight": (stage04_im2col.conv, "weights_as_matrix", kernel_transposed),
+BUGS = {  # conv2 (Winograd) computes dW off by a thousandth; conv1 (im2col) reads its kernel transposed
+    "wrong gradient": lambda patch: patch.setitem(
+        stage04_im2col.layers.ALGORITHMS, "winograd", (winograd_forward, conv_dw_off_by_a_thousandth)
+    ),
+    "transposed weight": lambda patch: patch.setattr(stage04_im2col.conv, "weights_as_matrix", kernel_transposed),
 }
 
 
 @pytest.mark.parametrize("bug", BUGS)
 @pytest.mark.parametrize("check", [check_float64_step, check_float32_step])
 def test_step_checks_catch_planted_bugs(torch, monkeypatch, check, bug):
-    module, name, planted = BUGS[bug]
-    monkeypatch.setattr(module, name, planted)
+    BUGS[bug](monkeypatch)
     with pytest.raises(AssertionError):
         check(torch)
 
