@@ -50,7 +50,7 @@ from shared.shapes import check_conv_args
 
 POINTS = (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2), 3, -3)
 TILE = 4  # m: outputs per tile along each axis, F(4x4, 5x5) for the CNN (stage 4's page compares m)
-CHUNK = 4  # images per block: the size that measured fastest for the CNN's second conv
+CHUNK = 2  # images per block: the size that measured fastest for the CNN's second conv
 
 
 def inverse(matrix):
@@ -133,8 +133,8 @@ def padded_size(tiles_along, n, m):
 def winograd_forward(x, w, b, stride=1, pad=0, m=TILE):
     """x: (N, H, W, C), w: (F, C, KH, KW), b: (F,) -> out: (N, H', W', F), for stride 1 only.
 
-    cache holds the transformed input V: (nh, nw, N * tiles, C), 36 * 49 * 32 floats
-    per image for the CNN's second conv (226 KB in float32, against im2col's 627 KB).
+    cache holds the transformed input V: (nh, nw, N * tiles, C), 8 * 8 * 16 * 32 floats
+    per image for the CNN's second conv (131 KB in float32, against im2col's 627 KB).
     """
     if stride != 1:
         raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use im2col's conv_forward")

@@ -5,7 +5,7 @@
 Prints the test accuracy, a per-class accuracy table, the confusion matrix and
 the most-confused pairs; writes confusion.png and misclassified.png (a grid of
 wrongly classified test images, true and predicted labels) into --out (default:
-the checkpoint's folder). Inference runs data-parallel (stage 7's parallel.py), in batches of 16 images per
+the checkpoint's folder). Inference runs data-parallel (stage 7's parallel.py), in batches of 64 images per
 thread, with nothing cached.
 """
 

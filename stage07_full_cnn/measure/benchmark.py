@@ -188,7 +188,7 @@ def main(argv=None):
         f"({tflop:.2f} TFLOP at {1e3 * tflop / products:.0f} GFLOP/s) |",
         f"| epoch / its own products' time | {against_target(epoch / products, TARGET)} |",
         f"| training throughput | {len(x) / epoch:.0f} images/s |",
-        f"| inference throughput (16 images at a time per thread) | {len(x_test) / infer:.0f} images/s |",
+        f"| inference throughput (64 images at a time per thread) | {len(x_test) / infer:.0f} images/s |",
         "",
         "Data parallelism against one thread (whose matmuls use every core), alternating, median of 3:",
         "",
