@@ -10,9 +10,11 @@ smaller (800 to 25,088 rows), so they run at their own, lower, rate.
     plan = step_products(model, 32)            # one data-parallel share of a batch of 64
     seconds = products_seconds([operands(plan), operands(plan)], repeats=20)   # on two threads
 
-Each product is (layer index, phase, m, k, n, a_transposed, b_transposed): an (m, k)
-times (k, n) product whose left operand is a transposed view when a_transposed (as
-dout_mat.T @ cols is in conv_backward), likewise the right one (dout @ w.T).
+Each product is (layer index, phase, m, k, n, a_transposed, b_transposed, count): an
+(m, k) times (k, n) product whose left operand is a transposed view when a_transposed
+(as dout_mat.T @ cols is in conv_backward), likewise the right one (dout @ w.T); count
+> 1 is a stack of that many such products in one call, as `V @ U` with 3-D operands is
+in winograd.py (NumPy runs the stack as one call, BLAS once per matrix).
 """
 
 from __future__ import annotations
@@ -39,16 +41,16 @@ def conv_products(i, layer, x_shape):
     ho, wo = (conv_output_size(s, kh, layer.stride, layer.pad) for s in (h, w))
     blocks = [n] if c == 1 else [min(conv.CHUNK, n - start) for start in range(0, n, conv.CHUNK)]
     w_transposed = not conv.weights_as_matrix(layer.params["W"]).flags.c_contiguous  # a view for one channel
-    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, c == 1, w_transposed) for b in blocks]
-    plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, c == 1))  # dW = dout_mat.T @ cols
+    plan = [(i, "forward", b * ho * wo, kh * kw * c, f, c == 1, w_transposed, 1) for b in blocks]
+    plan.append((i, "backward", f, n * ho * wo, kh * kw * c, True, c == 1, 1))  # dW = dout_mat.T @ cols
     if layer.need_dx:  # conv_input_grad: per block, one product for all kernel rows
-        plan += [(i, "backward", b * ho * w, kw * f, kh * c, False, False) for b in blocks]
+        plan += [(i, "backward", b * ho * w, kw * f, kh * c, False, False, 1) for b in blocks]
     return plan
 
 
 def along_both_axes(i, phase, jh, kh, jw, kw, rest, transposed=False):
     """The products of winograd.along_both_axes on a (kh, kw, rest) array."""
-    return [(i, phase, jh, kh, kw * rest, transposed, False)] + [(i, phase, jw, kw, rest, transposed, False)] * jh
+    return [(i, phase, jh, kh, kw * rest, transposed, False, 1), (i, phase, jw, kw, rest, transposed, False, jh)]
 
 
 def winograd_products(i, layer, x_shape):
@@ -62,14 +64,14 @@ def winograd_products(i, layer, x_shape):
     for start in range(0, n, winograd.CHUNK):
         p = min(winograd.CHUNK, n - start) * th * tw  # this block's tiles
         plan += along_both_axes(i, "forward", nh, nh, nw, nw, p * c)  # V = B^T d B
-        plan += [(i, "forward", p, c, f, False, False)] * (nh * nw)  # M = V U
+        plan.append((i, "forward", p, c, f, False, False, nh * nw))  # M = V U
         plan += along_both_axes(i, "forward", m, nh, m, nw, p * f)  # Y = A^T M A
     for start in range(0, n, winograd.CHUNK):
         p = min(winograd.CHUNK, n - start) * th * tw
         plan += along_both_axes(i, "backward", nh, m, nw, m, p * f, transposed=True)  # dM = A dY A^T
-        plan += [(i, "backward", c, p, f, True, False)] * (nh * nw)  # dU = V^T dM
+        plan.append((i, "backward", c, p, f, True, False, nh * nw))  # dU = V^T dM
         if layer.need_dx:
-            plan += [(i, "backward", p, f, c, False, True)] * (nh * nw)  # dV = dM U^T
+            plan.append((i, "backward", p, f, c, False, True, nh * nw))  # dV = dM U^T
             plan += along_both_axes(i, "backward", nh, nh, nw, nw, p * c, transposed=True)  # dd = B dV B^T
     return plan + along_both_axes(i, "backward", kh, nh, kw, nw, c * f, transposed=True)  # dW = G^T dU G
 
@@ -82,28 +84,27 @@ def step_products(model, n):
             plan += conv_products(i, layer, x.shape)
         elif isinstance(layer, Linear):
             d, m = layer.params["W"].shape
-            plan += [(i, "forward", n, d, m, False, False)]
-            plan += [(i, "backward", d, n, m, True, False), (i, "backward", n, m, d, False, True)]  # dW, dx
+            plan += [(i, "forward", n, d, m, False, False, 1)]
+            plan += [(i, "backward", d, n, m, True, False, 1), (i, "backward", n, m, d, False, True, 1)]  # dW, dx
         x = layer.forward(x, train=False)
     return plan
 
 
 def flops(plan):
-    return sum(2 * m * k * n for _, _, m, k, n, _, _ in plan)
+    return sum(2 * m * k * n * count for _, _, m, k, n, _, _, count in plan)
 
 
 def operands(plan, dtype=np.float32):
     """Random operands for every product of `plan`, in the layouts the step uses."""
     rng = np.random.default_rng(0)
 
-    def matrix(rows, cols, transposed):
-        return (
-            rng.standard_normal((cols, rows), dtype=dtype).T
-            if transposed
-            else rng.standard_normal((rows, cols), dtype=dtype)
-        )
+    def matrix(rows, cols, transposed, count):
+        stack = () if count == 1 else (count,)
+        if transposed:  # each matrix in Fortran order, as a transposed view is
+            return np.swapaxes(rng.standard_normal((*stack, cols, rows), dtype=dtype), -1, -2)
+        return rng.standard_normal((*stack, rows, cols), dtype=dtype)
 
-    return [(matrix(m, k, at), matrix(k, n, bt)) for _, _, m, k, n, at, bt in plan]
+    return [(matrix(m, k, at, count), matrix(k, n, bt, count)) for _, _, m, k, n, at, bt, count in plan]
 
 
 def run_products(pairs):

@@ -30,18 +30,18 @@ def test_the_plan_of_an_im2col_conv2_has_its_multiply_adds():
     assert flops(step_products(model, n)) == 2 * n * (2 * conv1 + 3 * conv2 + 3 * fc1 + 3 * fc2)
 
 
-SEEN = []  # (m, k, n, a transposed, b transposed) of every product a Recorded array took part in
+SEEN = []  # (m, k, n, a transposed, b transposed, count) of every product call a Recorded array took part in
 
 
 class Recorded(np.ndarray):
     """An array that notes the shapes and layouts of every matrix product it takes part in."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is np.matmul:  # a stack of matrices is one BLAS product per matrix
+        if ufunc is np.matmul:  # a stack of matrices: one call, `count` products
             a, b = inputs[:2]
             count = int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2])))
             one_a, one_b = a[(0,) * (a.ndim - 2)], b[(0,) * (b.ndim - 2)]
-            SEEN.extend([(*a.shape[-2:], b.shape[-1], transposed(one_a), transposed(one_b))] * count)
+            SEEN.append((*a.shape[-2:], b.shape[-1], transposed(one_a), transposed(one_b), count))
         inputs = [plain(i) for i in inputs]
         if "out" in kwargs:
             kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
@@ -80,7 +80,9 @@ def test_operands_have_the_steps_layouts():
     plan = step_products(build_cnn(np.random.default_rng(0)), 3)
     pairs = operands(plan)
     assert len(pairs) == len(plan)
-    for (_, _, m, k, n, a_t, b_t), (a, b) in zip(plan, pairs):
-        assert a.shape == (m, k) and b.shape == (k, n) and a.dtype == np.float32
-        assert a.flags.f_contiguous == a_t and b.flags.f_contiguous == b_t  # a transposed view is Fortran order
+    for (_, _, m, k, n, a_t, b_t, count), (a, b) in zip(plan, pairs):
+        stack = () if count == 1 else (count,)
+        assert a.shape == (*stack, m, k) and b.shape == (*stack, k, n) and a.dtype == np.float32
+        one_a, one_b = a[(0,) * len(stack)], b[(0,) * len(stack)]
+        assert transposed(one_a) == a_t and transposed(one_b) == b_t  # a transposed view is Fortran order
     assert products_seconds([pairs[:2], pairs[2:4]], repeats=1) > 0
