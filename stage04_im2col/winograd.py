@@ -81,10 +81,12 @@ def toom_cook(m, r):
     """
     n = m + r - 1
     if n - 1 > len(POINTS):
-        raise ValueError(f"F({m}, {r}) needs {n - 1} points besides infinity; POINTS has {len(POINTS)}: add more")
+        have = len(POINTS)
+        raise ValueError(f"F({m}, {r}) needs {n - 1} points besides infinity; POINTS has {have}: add more")
     points = [Fraction(p) for p in POINTS[: n - 1]]
     if len(set(points)) < len(points):
-        raise ValueError(f"F({m}, {r}) needs distinct points, got {[str(p) for p in points]}: fix POINTS")
+        names = [str(p) for p in points]
+        raise ValueError(f"F({m}, {r}) needs distinct points, got {names}: fix POINTS")
 
     def evaluation(cols):
         top = [Fraction(int(k == cols - 1)) for k in range(cols)]
@@ -137,7 +139,7 @@ def winograd_forward(x, w, b, stride=1, pad=0, m=TILE):
     per image for the CNN's second conv (131 KB in float32, against im2col's 627 KB).
     """
     if stride != 1:
-        raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use im2col's conv_forward")
+        raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use conv_forward")
     Ho, Wo = check_conv_args(x.shape, w.shape, 1, pad, channel_axis=3)
     N, H, W, C = x.shape
     F, _, KH, KW = w.shape
@@ -158,10 +160,10 @@ def winograd_forward(x, w, b, stride=1, pad=0, m=TILE):
     for start in range(0, N, CHUNK):  # a few images at a time, so that every step works in cache
         block = slice(start, start + CHUNK)
         n = len(out[block])
-        d = d_all[block].transpose(4, 5, 0, 1, 2, 3)  # (nh, nw, n, th, tw, C): this block's tiles, a view
+        d = d_all[block].transpose(4, 5, 0, 1, 2, 3)  # (nh, nw, n, th, tw, C): the block's tiles, a view
         Vb = V[:, :, start * T : (start + n) * T]
-        Vb[...] = along_both_axes(BTh, BTw, d.copy()).reshape(Vb.shape)  # B^T d B (the copy: tiles in a row)
-        M = Vb.reshape(nh * nw, n * T, C) @ U  # (nh*nw, tiles, F): the elementwise products, summed over C
+        Vb[...] = along_both_axes(BTh, BTw, d.copy()).reshape(Vb.shape)  # B^T d B; d.copy(): in a row
+        M = Vb.reshape(nh * nw, n * T, C) @ U  # (nh*nw, tiles, F): elementwise products, summed over C
         Y = along_both_axes(ATh, ATw, M).reshape(m, m, n, th, tw, F)  # A^T M A: every tile's outputs
         out[block] = Y.transpose(2, 3, 0, 4, 1, 5).reshape(n, th * m, tw * m, F)[:, :Ho, :Wo]
     out += b
@@ -185,7 +187,7 @@ def winograd_backward(dout, cache, need_dx=True):
     th, tw = tiles(Ho, Wo, m)
     T = th * tw
     db = dout.reshape(-1, F).sum(axis=0)
-    dY_all = np.zeros_like(dout, shape=(N, th * m, tw * m, F))  # the whole tiles' outputs; the cropped ones get 0
+    dY_all = np.zeros_like(dout, shape=(N, th * m, tw * m, F))  # whole tiles; the cropped outputs get 0
     dY_all[:, :Ho, :Wo] = dout
     dU = np.zeros((nh * nw, C, F), dtype)
     sh, sw = -(-nh // m), -(-nw // m)  # a tile spans sh x sw blocks of m x m input pixels
@@ -199,13 +201,14 @@ def winograd_backward(dout, cache, need_dx=True):
         if need_dx:
             dV = dM @ U.transpose(0, 2, 1)  # (nh*nw, tiles, C)
             dd = along_both_axes(BTh.T, BTw.T, dV).reshape(nh, nw, n, th, tw, C)  # B dV B^T
-            # tile (i, j) read input pixels (i*m + a, j*m + b): add dd[a, b] back there, m x m offsets at a time
+            # tile (i, j) read pixels (i*m + a, j*m + b): add dd[a, b] back there, m x m offsets at a time
             for s in range(sh):
                 for t in range(sw):
                     part = dd[s * m : (s + 1) * m, t * m : (t + 1) * m]  # (<= m, <= m, n, th, tw, C)
                     target = dx_pad[block, s : s + th, : len(part), t : t + tw, : part.shape[1]]
                     target += part.transpose(2, 3, 0, 4, 1, 5)
-    dw = along_both_axes(Gh.T, Gw.T, dU.reshape(nh, nw, C * F)).reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
+    dw = along_both_axes(Gh.T, Gw.T, dU.reshape(nh, nw, C * F))  # G^T dU G
+    dw = dw.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
     if not need_dx:
         return None, dw, db
     dx_pad = dx_pad.reshape(N, (th - 1 + sh) * m, (tw - 1 + sw) * m, C)

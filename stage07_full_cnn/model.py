@@ -44,7 +44,7 @@ def build_cnn(rng, dtype=np.float32):
         Conv2D(1, 32, 5, rng, pad=2, dtype=dtype, need_dx=False),  # its input is data: no dx needed
         MaxPool2D(2),
         ReLU(),
-        Conv2D(32, 64, 5, rng, pad=2, dtype=dtype, algorithm="winograd"),  # stride 1, 32 channels: fewer multiplies
+        Conv2D(32, 64, 5, rng, pad=2, dtype=dtype, algorithm="winograd"),  # fewer multiplies
         MaxPool2D(2),
         ReLU(),
         Flatten(),

@@ -113,7 +113,7 @@ def test_clear_errors_for_stride_tile_points_and_unknown_algorithms(monkeypatch)
             toom_cook.__wrapped__(2, 3)
     with pytest.raises(ValueError, match="Winograd's tiles here are for stride 1, got stride 2"):
         Conv2D(1, 2, 3, rng, stride=2, algorithm="winograd")
-    with pytest.raises(ValueError, match="Winograd's tiles here are for stride 1, got stride 2"):
+    with pytest.raises(ValueError, match="Winograd's tiles here are for stride 1, got stride 2: use conv_forward"):
         winograd_forward(np.zeros((1, 5, 5, 1)), np.zeros((2, 1, 3, 3)), np.zeros(2), stride=2)
     with pytest.raises(ValueError, match="unknown convolution algorithm 'fft': use one of im2col, winograd"):
         Conv2D(1, 2, 3, rng, algorithm="fft")
