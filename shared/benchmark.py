@@ -93,6 +93,9 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 BUSY_LOAD = 0.5  # load average per core, before a run starts, above which other programs compete
 DRIFT = 0.2  # a change of the reference kernel's speed by more than this fraction is drift
+# BLAS stalls when all its threads together run the reference kernel this much slower than one
+# (a small product may also just not gain from a second thread: equal speeds are no stall)
+STALL = 0.8
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def machine_state(repeats: int = 15) -> MachineState:
 
 def state_warnings(before: MachineState, after: MachineState, cores: int) -> list[str]:
     """A sentence for each sign that the run's absolute times are not a quiet machine's:
-    a busy machine at the start, BLAS threads that stall (slower together than one alone), or a
+    a busy machine at the start, BLAS threads that stall (clearly slower together than one alone), or a
     reference kernel whose one-thread speed changed by more than DRIFT.
     (The load after a run includes the run itself, so only the load before counts.)"""
     warnings = []
@@ -127,7 +130,7 @@ def state_warnings(before: MachineState, after: MachineState, cores: int) -> lis
             f"the machine was busy: load average {before.load:.1f} on {cores} cores before the run; "
             "absolute times are slower than on a quiet machine, so trust the ratios of sides measured in turn"
         )
-    stalled = [s for s in (before, after) if 0 < s.all_threads_gflops < s.reference_gflops]
+    stalled = [s for s in (before, after) if 0 < s.all_threads_gflops < STALL * s.reference_gflops]
     if stalled:
         warnings.append(
             f"BLAS's threads were stalling: the reference matmul ran slower on all of BLAS's threads "

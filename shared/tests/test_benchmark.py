@@ -53,6 +53,7 @@ def test_drift_is_named_with_its_direction():
 
 def test_stalling_blas_threads_are_named():
     quiet, stalled = MachineState(0.1, 100.0, 180.0), MachineState(0.1, 100.0, 20.0)
+    assert state_warnings(quiet, MachineState(0.1, 100.0, 95.0), cores=2) == []  # no gain is no stall
     assert state_warnings(quiet, quiet, cores=2) == []
     (warning,) = state_warnings(quiet, stalled, cores=2)
     assert "stalling" in warning and "(20 GFLOP/s) than on one (100)" in warning
