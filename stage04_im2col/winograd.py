@@ -20,12 +20,12 @@ Summed over input channels c, the elementwise products become n * n matrix
 products, one per tile element e (P tiles, C channels, F filters):
 
     V[e] = transformed input tiles   (P, C)
-    U[e] = transformed kernels       (C, F)      computed once per weight update
+    U[e] = transformed kernels       (C, F)      once per forward pass, shared by all tiles
     M[e] = V[e] @ U[e]               (P, F)      the only multiplies that grow with C * F
-    Y    = A^T M A                   (P, m, m, F)
+    Y    = A^T M A                   m x m outputs for each of the P tiles and F filters
 
-The transforms are matrix products too: with the pairs (a, b) of a tile flattened,
-B^T . B is kron(B^T, B^T), one (n*n, n*n) matrix.
+The transforms are matrix products too, two per transform (`along_both_axes`): one
+along each axis of the tile, for every tile and channel at once.
 
 Backward is the same computation transposed: every step is linear, so its
 gradient is the step's transpose applied in reverse order (dM = A dY A^T, then
@@ -74,10 +74,10 @@ def toom_cook(m, r):
 
     Row j of an "evaluation" matrix holds the powers p_j^0, p_j^1, ... of point j, so
     it maps a polynomial's coefficients to its value at p_j; the last row stands for
-    infinity and picks the top coefficient. With V the (n, n) one, polynomial
-    multiplication is coefficients = V^-1 [(G g) * (A h)], and its transpose is the
-    correlation: A^T = evaluation(m)^T, G = evaluation(r), B^T = (V^-1)^T. Each row j
-    of B^T is then scaled to integers and row j of G divided by the same factor.
+    infinity and picks the top coefficient. With E_k = evaluation(k), polynomial
+    multiplication is coefficients = E_n^-1 [(E_r g) * (E_m h)], and its transpose is
+    the correlation: A^T = E_m^T, G = E_r, B^T = (E_n^-1)^T. Each row j of B^T is then
+    scaled to integers and row j of G divided by the same factor.
     """
     n = m + r - 1
     if n - 1 > len(POINTS):
@@ -110,8 +110,9 @@ def matrices(m, r, dtype):
     return tuple(np.array(a, dtype=np.float64).astype(dtype) for a in toom_cook(m, r))
 
 
+# --8<-- [start:along_both_axes]
 def along_both_axes(Lh, Lw, t):
-    """t: (kh, kw, ...) -> (jh, jw, ...), Lh (jh, kh) applied along the first axis, Lw (jw, kw) along the second.
+    """t: (kh, kw, ...) -> (jh, jw, ...): Lh (jh, kh) along the first axis, Lw (jw, kw) along the second.
 
     This is L t L^T for every trailing index at once, in two matrix products:
     what kron(Lh, Lw) @ t.reshape(kh * kw, -1) gives, with a fraction of its multiplies.
@@ -119,6 +120,9 @@ def along_both_axes(Lh, Lw, t):
     (jh, kh), kw = Lh.shape, Lw.shape[1]
     half = (Lh @ t.reshape(kh, -1)).reshape(jh, kw, -1)  # along the first axis
     return np.matmul(Lw, half)  # along the second: one (jw, kw) @ (kw, rest) product per row jh
+
+
+# --8<-- [end:along_both_axes]
 
 
 def tiles(Ho, Wo, m=TILE):

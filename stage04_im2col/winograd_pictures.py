@@ -17,9 +17,9 @@ from stage04_im2col.winograd import TILE, padded_size, tiles, toom_cook
 
 
 def one_d_picture(out):
-    """y = A^T [(G g) * (B^T d)] on d = (1, 2, 3, 4), g = (1, 0, -1)."""
+    """y = A^T [(G g) * (B^T d)] on d = (1, 2, 3, 4), g = (1, 2, -1)."""
     AT, G, BT = toom_cook(2, 3)
-    d, g = [1, 2, 3, 4], [1, 0, -1]
+    d, g = [1, 2, 3, 4], [1, 2, -1]
     Gg = [sum(G[j][k] * g[k] for k in range(3)) for j in range(4)]
     BTd = [sum(BT[j][i] * d[i] for i in range(4)) for j in range(4)]
     products = [a * b for a, b in zip(Gg, BTd)]
@@ -45,7 +45,7 @@ def one_d_picture(out):
     note(
         ax,
         10.4,
-        f"Two outputs of a 3-tap correlation: y0 = 1·1 + 0·2 + (-1)·3 = {direct[0]}, y1 = 1·2 + 0·3 + (-1)·4 = "
+        f"Two outputs of a 3-tap correlation: y0 = 1·1 + 2·2 + (-1)·3 = {direct[0]}, y1 = 1·2 + 2·3 + (-1)·4 = "
         f"{direct[1]}: 6 multiplies.\nWinograd's F(2, 3) gets both from 4 multiplies (green); G g is computed once "
         "per kernel, and B^T, A^T only add and subtract.",
     )
