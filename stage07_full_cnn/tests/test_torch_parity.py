@@ -5,10 +5,10 @@ can pass it (the planted-bug tests at the end prove the second half):
 
 - float64, one step on real digits, and 30 Adam steps: the two libraries agree to
   about 1e-15, so 1e-10 leaves room for any BLAS and still catches any bug.
-- float32, one step on random images: our float32 step against torch's float64 step
-  from the same float32 numbers, with a tolerance derived from float32's epsilon and
-  the longest sum in the step (below), on inputs checked to have no near-tied pool
-  windows.
+- float32, one step on a random image: our float32 step against torch's float64 step
+  from the same float32 numbers, with a tolerance derived from float32's epsilon, the
+  longest sum in the step and Winograd's extra rounding (below), on an input checked to
+  have no near-tied pool windows.
 
 Why no multi-step float32 check: a float32 training trajectory is chaotic. Different
 BLAS kernels (AMD against Intel, AVX2 against AVX-512) round differently; Adam's first
