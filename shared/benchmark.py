@@ -272,11 +272,12 @@ class Benchmark:
         t = {(r.case, r.impl): r.seconds for r in self.rows}
         return {c: t[c, baseline] / t[c, impl] for c, i in t if i == impl and (c, baseline) in t}
 
-    def save(self, folder: Path, name: str, baseline: str | None = None, watch: MachineWatch | None = None) -> None:
-        """Write NAME.md (title, table, machine) and NAME.json (every row) into `folder`;
-        with a finished `watch`, its machine state and warnings too."""
+    def save(self, folder: Path, name: str, baseline=None, watch: MachineWatch | None = None, notes="") -> None:
+        """Write NAME.md (title, table, machine, then `notes`: the benchmark's own lines) and NAME.json
+        (every row) into `folder`; with a finished `watch`, its machine state and warnings too."""
         folder.mkdir(parents=True, exist_ok=True)
         tail = "\n\n" + "\n\n".join(watch.lines()) if watch else ""
+        tail += f"\n\n{notes}" if notes else ""
         write_text(folder / f"{name}.md", self.table(baseline) + f"\n\nMeasured on: {machine_line()}.{tail}\n")
         state = {"machine_state": watch.state} if watch else {}
         payload = {"title": self.title, "machine": machine_info(), "rows": [asdict(r) for r in self.rows]}

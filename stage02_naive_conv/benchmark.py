@@ -64,9 +64,9 @@ def main(argv=None):
     print("\n".join(counts))
     print(f"\n{conclusion(bench)}")
     watch.finish()
-    bench.save(args.out, "conv_vs_dense", "conv (stage02, loops)", watch)
-    with (args.out / "conv_vs_dense.md").open("a") as fh:
-        fh.write("\n" + "\n\n".join([*counts, conclusion(bench)]) + "\n")
+    bench.save(
+        args.out, "conv_vs_dense", "conv (stage02, loops)", watch, notes="\n\n".join([*counts, conclusion(bench)])
+    )
 
 
 def conclusion(bench):

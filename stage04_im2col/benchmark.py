@@ -225,9 +225,9 @@ def main(argv=None):
     )
     print(f"{summary}\n\n{recompute_table}\n\n{winograd_text}\n")
     watch.finish()
-    bench.save(args.out, "conv", "naive (stage02)", watch)
-    conv_md = args.out / "conv.md"
-    write_text(conv_md, conv_md.read_text() + "\n" + summary.replace("\n", "\n\n") + "\n\n" + recompute_table + "\n")
+    bench.save(
+        args.out, "conv", "naive (stage02)", watch, notes=summary.replace("\n", "\n\n") + "\n\n" + recompute_table
+    )
     write_text(args.out / "winograd.md", winograd_text + f"\n\nMeasured on: {machine_line()}.\n")
     plot_time_vs_batch(
         bench,

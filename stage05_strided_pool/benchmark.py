@@ -74,9 +74,7 @@ def main(argv=None):
     )
     print(summary)
     watch.finish()
-    bench.save(args.out, "pool", "naive (stage03)", watch)
-    with (args.out / "pool.md").open("a") as fh:
-        fh.write("\n" + summary + "\n")
+    bench.save(args.out, "pool", "naive (stage03)", watch, notes=summary)
     plot_time_vs_batch(
         bench, SHAPES, BATCHES, "2x2 max pool time against batch size (log-log)", args.out / "pool_vs_batch.png"
     )

@@ -101,8 +101,10 @@ def test_save_writes_the_machine_state_and_warnings(tmp_path, monkeypatch, capsy
     bench.record("a", "x", 1.0)
     watch.finish()
     assert capsys.readouterr().out.count("WARNING:") == 2
-    bench.save(tmp_path, "x", watch=watch)
-    assert (tmp_path / "x.md").read_text().count("**Warning:**") == 2
+    bench.save(tmp_path, "x", watch=watch, notes="the benchmark's own lines")
+    text = (tmp_path / "x.md").read_text()
+    assert text.count("**Warning:**") == 2
+    assert text.endswith(".\n\nthe benchmark's own lines\n")  # the notes close the file, after the warnings
     assert len(json.loads((tmp_path / "x.json").read_text())["machine_state"]["warnings"]) == 2
 
 
