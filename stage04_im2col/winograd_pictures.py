@@ -10,8 +10,6 @@ numbers the page quotes). Every value drawn is computed by winograd.py itself.
 
 from __future__ import annotations
 
-from matplotlib.patches import Rectangle
-
 from shared.pictures import LIGHT, PADDING, STRONG, arrow, canvas, frame, grid, note, out_folder, save, save_json
 from stage04_im2col.winograd import TILE, padded_size, tiles, toom_cook
 
@@ -59,38 +57,22 @@ def tiles_picture(out):
     th, tw = tiles(size, size, m)
     rows = padded_size(th, n, m)  # the zero-padded input, grown so the last tiles are whole
     ax = canvas(12, 6.5)
-    image = [
-        [PADDING if not (pad <= i < pad + size and pad <= j < pad + size) else "white" for j in range(rows)]
-        for i in range(rows)
-    ]
-    scale = 0.4
-    for i in range(rows):
-        for j in range(rows):
-            ax.add_patch(
-                Rectangle((j * scale, i * scale), scale, scale, facecolor=image[i][j], edgecolor="0.7", lw=0.4)
-            )
-    ax.text(rows * scale / 2, -0.3, f"input, padded to {rows}x{rows} (grey: zeros)", ha="center", fontsize=12)
+    data = range(pad, pad + size)  # the rows and columns that hold the image
+    image = [[("white" if i in data and j in data else PADDING) for j in range(rows)] for i in range(rows)]
+    blank = [[""] * rows for _ in range(rows)]
+    grid(ax, blank, image, title=f"input, padded to {rows}x{rows} (grey: zeros)", fontsize=11)
     for t, (ti, tj) in enumerate([(0, 0), (0, 1), (1, 1)]):
-        frame(ax, ti * m * scale, tj * m * scale, n * scale, n * scale, STRONG[t], lw=2.5 - 0.5 * t)
-    x0 = rows * scale + 2.2
-    arrow(ax, (rows * scale + 0.4, rows * scale / 2), (x0 - 0.4, rows * scale / 2), text="one 8x8 tile each")
-    out_cells = th * m
-    for i in range(out_cells):
-        for j in range(out_cells):
-            face = "white" if i < size and j < size else PADDING
-            ax.add_patch(Rectangle((x0 + j * scale, i * scale), scale, scale, facecolor=face, edgecolor="0.7", lw=0.4))
+        frame(ax, ti * m, tj * m, n, n, STRONG[t], lw=2.5 - 0.5 * t)
+    x0, out_cells = rows + 5, th * m
+    arrow(ax, (rows + 1, rows / 2), (x0 - 1, rows / 2), text="one 8x8 tile each")
+    kept = [[("white" if i < size and j < size else PADDING) for j in range(out_cells)] for i in range(out_cells)]
+    blank = [[""] * out_cells for _ in range(out_cells)]
+    grid(ax, blank, kept, x0=x0, title=f"output: {th}x{tw} tiles of {m}x{m} (grey: cut off)", fontsize=11)
     for t, (ti, tj) in enumerate([(0, 0), (0, 1), (1, 1)]):
-        frame(ax, ti * m * scale, tj * m * scale, m * scale, m * scale, STRONG[t], x0=x0, lw=2.5)
-    ax.text(
-        x0 + out_cells * scale / 2,
-        -0.3,
-        f"output: {th}x{tw} tiles of {m}x{m} (grey: cut off)",
-        ha="center",
-        fontsize=12,
-    )
+        frame(ax, ti * m, tj * m, m, m, STRONG[t], x0=x0)
     note(
         ax,
-        rows * scale + 0.5,
+        rows + 1.2,
         f"Each {m}x{m} output tile is read from the {n}x{n} input around it: neighbouring tiles' inputs overlap by "
         f"{n - m} pixels.\nPer pair of channels a tile costs {n * n} multiplies instead of {m * m} x {k * k} = "
         f"{m * m * k * k}; the {th * tw} tiles cover {out_cells}x{out_cells} outputs, of which the layer keeps "
