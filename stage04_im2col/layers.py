@@ -6,7 +6,7 @@ import numpy as np
 
 from stage01_fc.layers import Layer, he_normal
 from stage04_im2col.conv import conv_backward, conv_forward
-from stage04_im2col.winograd import winograd_backward, winograd_forward
+from stage04_im2col.winograd import check_stride, winograd_backward, winograd_forward
 
 ALGORITHMS = {"im2col": (conv_forward, conv_backward), "winograd": (winograd_forward, winograd_backward)}
 
@@ -24,8 +24,8 @@ class Conv2D(Layer):
         super().__init__()
         if algorithm not in ALGORITHMS:
             raise ValueError(f"unknown convolution algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
-        if algorithm == "winograd" and stride != 1:
-            raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use algorithm='im2col'")
+        if algorithm == "winograd":
+            check_stride(stride)  # now, not at the first forward pass
         self.algorithm = algorithm
         fan_in = c_in * kernel * kernel
         self.params = {"W": he_normal((c_out, c_in, kernel, kernel), fan_in, rng, dtype), "b": np.zeros(c_out, dtype)}

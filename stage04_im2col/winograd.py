@@ -125,6 +125,12 @@ def along_both_axes(Lh, Lw, t):
 # --8<-- [end:along_both_axes]
 
 
+def check_stride(stride):
+    """The tiles here step by their own size: refuse any other stride, with what to use instead."""
+    if stride != 1:
+        raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use conv_forward (im2col)")
+
+
 def tiles(Ho, Wo, m=TILE):
     """How many m x m output tiles cover an Ho x Wo output: (rows of tiles, columns of tiles)."""
     return -(-Ho // m), -(-Wo // m)
@@ -142,8 +148,7 @@ def winograd_forward(x, w, b, stride=1, pad=0, m=TILE):
     cache holds the transformed input V: (nh, nw, N * tiles, C), 8 * 8 * 16 * 32 floats
     per image for the CNN's second conv (131 KB in float32, against im2col's 627 KB).
     """
-    if stride != 1:
-        raise ValueError(f"Winograd's tiles here are for stride 1, got stride {stride}: use conv_forward")
+    check_stride(stride)
     Ho, Wo = check_conv_args(x.shape, w.shape, 1, pad, channel_axis=3)
     N, H, W, C = x.shape
     F, _, KH, KW = w.shape
